@@ -1,0 +1,64 @@
+/* istore.h - the immutable indicator store the packet path matches against.
+ *
+ * Why it exists: matching must be fast and lock-free. A store is built once
+ * from a list (off the capture thread), never changed, and swapped in as a
+ * whole by pointer on reload.
+ */
+#ifndef PICKET_ISTORE_H
+#define PICKET_ISTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "indicator.h"
+
+typedef enum pk_field {
+    PK_FIELD_IP_SRC = 0,
+    PK_FIELD_IP_DST,
+    PK_FIELD_DNS_QUERY,
+    PK_FIELD_TLS_SNI,
+    PK_FIELD_TLS_JA3,
+    PK_FIELD_TLS_JA4,
+    PK_FIELD_HTTP_HOST,
+    PK_FIELD_HTTP_URL,
+    PK_FIELD__COUNT
+} pk_field;
+
+const char *pk_field_name(pk_field f);   /* "ip.src", "dns.query", ... */
+
+typedef struct pk_istore pk_istore;
+
+/* Takes the list over (the store owns it afterwards; *l is emptied). */
+pk_istore *pk_istore_build(pk_ind_list *l);
+void pk_istore_free(pk_istore *s);
+
+size_t pk_istore_count(const pk_istore *s);
+/* Stable content hash, 16 hex chars: same indicators -> same version. */
+const char *pk_istore_version(const pk_istore *s);
+/* Bytes the store occupies (tables + strings), for reports. */
+size_t pk_istore_memory(const pk_istore *s);
+/* All indicators, for iteration (picket-gen, distribution). */
+const pk_indicator *pk_istore_items(const pk_istore *s, size_t *n);
+
+/* Address: exact IPV4/IPV6 first, then the longest CIDR. proto/port is the
+ * packet's transport protocol and the port on the side of this address, to
+ * honour indicator scopes. NULL when nothing matches. */
+const pk_indicator *pk_istore_match_addr(const pk_istore *s, int family,
+                                         const uint8_t *addr, uint8_t proto,
+                                         uint16_t port);
+
+/* Names for dns.query, tls.sni, http.host: the name itself and every parent
+ * domain is looked up (most specific first) among DOMAIN indicators and the
+ * field's own type (SNI for tls.sni, HTTP_HOST for http.host). name need not
+ * be normalised (case and a trailing dot are handled). */
+const pk_indicator *pk_istore_match_name(const pk_istore *s, pk_field field,
+                                         const char *name, size_t len,
+                                         uint8_t proto, uint16_t port);
+
+/* Exact values: PK_FIELD_HTTP_URL (normalised with pk_url_normalize),
+ * PK_FIELD_TLS_JA3, PK_FIELD_TLS_JA4. */
+const pk_indicator *pk_istore_match_exact(const pk_istore *s, pk_field field,
+                                          const char *value, size_t len,
+                                          uint8_t proto, uint16_t port);
+
+#endif

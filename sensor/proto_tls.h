@@ -1,0 +1,51 @@
+/* proto_tls.h - TLS ClientHello parser: SNI, JA3 and JA4.
+ *
+ * Why it exists: SNI and client fingerprints are the observables of an
+ * encrypted connection. The parser takes the first bytes of the client's
+ * direction of a TCP flow (TLS records, possibly a handshake spread over
+ * several records), or a raw handshake message (QUIC CRYPTO frames).
+ */
+#ifndef PICKET_PROTO_TLS_H
+#define PICKET_PROTO_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counters.h"
+#include "proto.h"
+
+#define PK_TLS_SNI_MAX 255
+#define PK_TLS_MAX_HELLO (16 * 1024)  /* bytes of handshake we reassemble */
+
+typedef struct pk_tls_hello {
+    uint16_t legacy_version;          /* ClientHello.legacy_version */
+    bool has_sni;
+    char sni[PK_TLS_SNI_MAX + 1];     /* lower-case, NUL-terminated */
+    uint16_t sni_len;
+    char ja3[33];                     /* lower-case hex MD5 */
+    char ja4[40];                     /* a_b_c */
+    char alpn0[16];                   /* first ALPN value (may be truncated) */
+} pk_tls_hello;
+
+typedef struct pk_tls_stats {
+    uint64_t client_hellos;
+    uint64_t malformed_record, malformed_handshake, malformed_extension,
+             malformed_sni, too_large;
+} pk_tls_stats;
+
+/* stream: bytes of the client direction from its first byte. Returns
+ * NOT_MINE unless it starts like a TLS handshake record, NEED_MORE while the
+ * ClientHello is incomplete (up to PK_TLS_MAX_HELLO), OK when parsed. */
+pk_parse_result pk_tls_parse_stream(const uint8_t *stream, size_t len,
+                                    pk_tls_hello *out, pk_tls_stats *st);
+
+/* msg: one handshake message (type 1, 3-byte length, body), as carried in
+ * QUIC CRYPTO frames; quic selects the 'q' JA4 prefix. */
+pk_parse_result pk_tls_parse_handshake(const uint8_t *msg, size_t len,
+                                       bool quic, pk_tls_hello *out,
+                                       pk_tls_stats *st);
+
+void pk_tls_counters(const pk_tls_stats *st, pk_counter_cb cb, void *ctx);
+
+#endif
