@@ -35,7 +35,12 @@ void pk_decoder_free(pk_decoder *d);
 
 /* linktype is the pcap LINKTYPE_/DLT_ value (pcap_datalink()). data/caplen
  * are the captured bytes. Pointers placed in *out (payload) stay valid until
- * the next call. */
+ * the next call.
+ * Whatever the result, out->ip[0 .. ip_count) holds every IP header crossed
+ * before the walk stopped (a held or refused fragment still shows its
+ * addresses). A malformation under a valid IP header (transport, tunnel
+ * inside) gives PK_DECODE_OK with the innermost valid IP header as the
+ * result and l4_ok false; see decode.c for the full contract. */
 pk_decode_result pk_decode_packet(pk_decoder *d, int linktype,
                                   const uint8_t *data, uint32_t caplen,
                                   uint32_t wire_len, int64_t ts_usec,

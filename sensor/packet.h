@@ -43,6 +43,13 @@ typedef struct pk_packet {
 
     const uint8_t *payload;  /* transport payload (TCP/UDP data) */
     uint32_t payload_len;
+
+    /* The capture ended inside this packet (caplen < wire length): headers
+     * and payload hold what was captured, payload_len may be short. */
+    bool truncated;
+    /* The innermost IP datagram was rebuilt from fragments; payload points
+     * into the decoder's reassembly buffer. */
+    bool reassembled;
 } pk_packet;
 
 /* TCP flag bits as on the wire. */
