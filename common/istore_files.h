@@ -1,0 +1,20 @@
+/* istore_files.h - build one indicator store from a list of files.
+ *
+ * Why it exists: the sensor at start-up, the sensor on SIGHUP and the
+ * collector all do the same thing: read every file, print each file's load
+ * report, and build an immutable store, or fail naming the file.
+ */
+#ifndef PICKET_ISTORE_FILES_H
+#define PICKET_ISTORE_FILES_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "istore.h"
+
+/* Loads every file (report on `report` when non-NULL). Returns the store,
+ * or NULL with err naming the file that could not be read. */
+pk_istore *pk_istore_load_files(const char *const *paths, int npaths,
+                                FILE *report, char *err, size_t errlen);
+
+#endif

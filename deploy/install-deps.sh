@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# install-deps.sh - installs what picket needs to build and test on Debian 12,
+# skipping packages already present. Used by quickstart.sh and .ci/run.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config clang
+  libpcap-dev libevent-dev libhiredis-dev libjansson-dev libssl-dev libcmocka-dev
+  redis-server redis-tools openssl tcpreplay tshark iproute2 python3 curl procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO -E apt-get install -y --no-install-recommends "${missing[@]}"

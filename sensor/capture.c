@@ -1,0 +1,147 @@
+/* capture.c - libpcap sources and the capture loop (see capture.h). */
+#include "capture.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t mono_usec(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int open_file(pk_capture *c) {
+    char eb[PCAP_ERRBUF_SIZE] = "";
+    c->pcap = pcap_open_offline_with_tstamp_precision(c->cfg.file,
+                                                      PCAP_TSTAMP_PRECISION_MICRO, eb);
+    if (!c->pcap) {
+        snprintf(c->error, sizeof c->error, "%s: cannot read capture: %s", c->cfg.file, eb);
+        return -1;
+    }
+    return 0;
+}
+
+static int live_fail(pk_capture *c, const char *what, int rc) {
+    snprintf(c->error, sizeof c->error, "interface %s: %s: %s", c->cfg.iface, what,
+             rc == PCAP_ERROR_NO_SUCH_DEVICE ? "no such device" : pcap_geterr(c->pcap));
+    return -1;
+}
+
+static int open_live(pk_capture *c) {
+    char eb[PCAP_ERRBUF_SIZE] = "";
+    c->pcap = pcap_create(c->cfg.iface, eb);
+    if (!c->pcap) {
+        snprintf(c->error, sizeof c->error, "interface %s: %s", c->cfg.iface, eb);
+        return -1;
+    }
+    pcap_set_snaplen(c->pcap, c->cfg.snaplen);
+    pcap_set_promisc(c->pcap, c->cfg.promisc);
+    pcap_set_timeout(c->pcap, 100);
+    pcap_set_immediate_mode(c->pcap, 0);
+    pcap_set_buffer_size(c->pcap, c->cfg.buffer_mb * 1024 * 1024);
+    int rc = pcap_activate(c->pcap);
+    if (rc < 0) return live_fail(c, "cannot start capture", rc);
+    c->live = true;
+    return 0;
+}
+
+static int apply_filter(pk_capture *c) {
+    struct bpf_program prog;
+    if (pcap_compile(c->pcap, &prog, c->cfg.filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        snprintf(c->error, sizeof c->error, "filter '%s': %s", c->cfg.filter,
+                 pcap_geterr(c->pcap));
+        return -1;
+    }
+    int rc = pcap_setfilter(c->pcap, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0) {
+        snprintf(c->error, sizeof c->error, "filter '%s': %s", c->cfg.filter,
+                 pcap_geterr(c->pcap));
+        return -1;
+    }
+    return 0;
+}
+
+int pk_capture_open(pk_capture *c, const pk_capture_config *cfg) {
+    memset(c, 0, sizeof *c);
+    c->cfg = *cfg;
+    int rc = cfg->file ? open_file(c) : open_live(c);
+    if (rc == 0 && cfg->filter && *cfg->filter) rc = apply_filter(c);
+    if (rc == 0 && !pk_decode_linktype_supported(pcap_datalink(c->pcap))) {
+        snprintf(c->error, sizeof c->error, "%s: link type %s (%d) is not supported",
+                 cfg->file ? cfg->file : cfg->iface,
+                 pcap_datalink_val_to_name(pcap_datalink(c->pcap)) ?: "unknown",
+                 pcap_datalink(c->pcap));
+        rc = -1;
+    }
+    if (rc != 0) pk_capture_close(c);
+    return rc;
+}
+
+void pk_capture_close(pk_capture *c) {
+    if (c->pcap) pcap_close(c->pcap);
+    c->pcap = NULL;
+}
+
+/* Sleeps until this packet's place on the capture's own time line. */
+static void pace(pk_capture *c, int64_t ts, const pk_capture_signals *sig) {
+    if (c->cfg.replay_speed <= 0) return;
+    if (!c->start_mono_usec) {
+        c->start_mono_usec = mono_usec();
+        c->first_ts_usec = ts;
+        return;
+    }
+    double offset = (double)(ts - c->first_ts_usec) / c->cfg.replay_speed;
+    int64_t due = c->start_mono_usec + (int64_t)offset;
+    for (int64_t now = mono_usec(); now < due && !sig->stop; now = mono_usec()) {
+        int64_t wait = due - now > 100000 ? 100000 : due - now;
+        struct timespec d = {wait / 1000000, (wait % 1000000) * 1000};
+        nanosleep(&d, NULL);
+    }
+}
+
+static void record_drops(pk_capture *c) {
+    struct pcap_stat ps;
+    if (c->live && pcap_stats(c->pcap, &ps) == 0) {
+        c->kernel_drops = ps.ps_drop;
+        c->iface_drops = ps.ps_ifdrop;
+    }
+}
+
+int pk_capture_run(pk_capture *c, pk_sensor *s, pk_capture_signals *sig,
+                   pk_capture_tick_fn tick, void *tick_ctx) {
+    s->linktype = pcap_datalink(c->pcap);
+    s->pcap_filename = c->live ? NULL : c->cfg.file;
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int rc;
+    while (!sig->stop) {
+        rc = pcap_next_ex(c->pcap, &h, &data);
+        if (rc == 1) {
+            int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+            pace(c, ts, sig);
+            pk_sensor_packet(s, data, h->caplen, h->len, ts);
+        } else if (rc == 0) {
+            pk_sensor_idle(s);           /* live timeout: a quiescent point */
+        } else if (rc == PCAP_ERROR_BREAK) {
+            break;
+        } else {
+            snprintf(c->error, sizeof c->error, "%s: read error after packet %llu: %s",
+                     c->live ? c->cfg.iface : c->cfg.file,
+                     (unsigned long long)s->st.packets, pcap_geterr(c->pcap));
+            record_drops(c);
+            return -1;
+        }
+        if (tick) tick(tick_ctx);
+    }
+    record_drops(c);
+    return 0;
+}
+
+void pk_capture_counters(pk_capture *c, pk_counter_cb cb, void *ctx) {
+    record_drops(c);
+    cb(ctx, "capture.kernel_drops", c->kernel_drops);
+    cb(ctx, "capture.interface_drops", c->iface_drops);
+}

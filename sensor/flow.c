@@ -1,0 +1,255 @@
+/* flow.c - the bounded flow table (see flow.h for why).
+ *
+ * Entries live in one preallocated array; a bucket array of chains finds
+ * them and a doubly-linked LRU list (oldest at the head) drives both idle
+ * expiry and eviction when the table is full. Indices are stored as
+ * index + 1 so that 0 means "none". No allocation per packet.
+ */
+#include "flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pk_flow_table {
+    pk_flow *flows;
+    uint32_t *buckets;
+    uint32_t capacity, nbuckets, bucket_mask;
+    uint32_t free_head;            /* chain of unused entries via hash_next */
+    uint32_t lru_head, lru_tail;   /* head = least recently seen */
+    int64_t idle_usec;
+    pk_stream_pool *pool;          /* window buffers of all streams */
+    pk_flow_stats st;
+};
+
+void pk_flow_config_defaults(pk_flow_config *cfg) {
+    cfg->memory_bytes = 64u << 20;
+    cfg->idle_timeout_s = 120;
+    cfg->stream_buffers = 2048;
+}
+
+static uint32_t pow2_at_least(uint32_t n) {
+    uint32_t p = 1;
+    while (p < n && p < (1u << 31)) p <<= 1;
+    return p;
+}
+
+pk_flow_table *pk_flow_table_new(const pk_flow_config *cfg) {
+    pk_flow_table *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    size_t per_flow = sizeof(pk_flow) + 2 * sizeof(uint32_t);
+    size_t cap = cfg->memory_bytes / per_flow;
+    if (cap < 64) cap = 64;
+    if (cap > (1u << 30)) cap = 1u << 30;
+    t->capacity = (uint32_t)cap;
+    t->nbuckets = pow2_at_least(t->capacity);
+    t->bucket_mask = t->nbuckets - 1;
+    t->flows = calloc(t->capacity, sizeof *t->flows);
+    t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
+    if (!t->flows || !t->buckets) {
+        pk_flow_table_free(t);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < t->capacity; i++)
+        t->flows[i].hash_next = i + 1 < t->capacity ? i + 2 : 0;
+    t->free_head = 1;
+    t->idle_usec = (int64_t)cfg->idle_timeout_s * 1000000;
+    t->pool = pk_stream_pool_new(cfg->stream_buffers);
+    if (!t->pool) {
+        pk_flow_table_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void pk_flow_table_free(pk_flow_table *t) {
+    if (!t) return;
+    if (t->flows)
+        for (uint32_t i = 0; i < t->capacity; i++) free(t->flows[i].seen_more);
+    free(t->flows);
+    free(t->buckets);
+    pk_stream_pool_free(t->pool);
+    free(t);
+}
+
+uint32_t pk_flow_table_capacity(const pk_flow_table *t) { return t->capacity; }
+
+static inline uint64_t mix64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t key_hash(const pk_flow_key *k) {
+    uint64_t w[4];
+    memcpy(w, k->addr_a, 16);
+    memcpy(w + 2, k->addr_b, 16);
+    uint64_t h = mix64(w[0] ^ 0x9e3779b97f4a7c15ULL);
+    h = mix64(h ^ w[1]);
+    h = mix64(h ^ w[2]);
+    h = mix64(h ^ w[3]);
+    uint64_t tail = (uint64_t)k->port_a | (uint64_t)k->port_b << 16 |
+                    (uint64_t)k->vlan << 32 | (uint64_t)k->family << 48 |
+                    (uint64_t)k->proto << 56;
+    return mix64(h ^ tail);
+}
+
+/* Builds the canonical key; returns 1 when the packet goes from b to a. */
+static int make_key(const pk_packet *p, pk_flow_key *k) {
+    const pk_ip_pair *ip = pk_packet_inner_ip(p);
+    size_t alen = ip->family == 6 ? 16 : 4;
+    uint16_t sport = p->sport, dport = p->dport;
+    if (p->proto == 1 || p->proto == 58) {   /* ICMP: one flow per pair of hosts */
+        sport = 0;
+        dport = 0;
+    }
+    memset(k, 0, sizeof *k);
+    k->family = ip->family;
+    k->proto = p->proto;
+    k->vlan = p->vlan_count ? p->vlan[0] : 0;
+    int c = memcmp(ip->src, ip->dst, alen);
+    int swapped = c > 0 || (c == 0 && sport > dport);
+    memcpy(k->addr_a, swapped ? ip->dst : ip->src, alen);
+    memcpy(k->addr_b, swapped ? ip->src : ip->dst, alen);
+    k->port_a = swapped ? dport : sport;
+    k->port_b = swapped ? sport : dport;
+    return swapped;
+}
+
+static void lru_unlink(pk_flow_table *t, uint32_t idx1) {
+    pk_flow *f = &t->flows[idx1 - 1];
+    if (f->lru_prev) t->flows[f->lru_prev - 1].lru_next = f->lru_next;
+    else t->lru_head = f->lru_next;
+    if (f->lru_next) t->flows[f->lru_next - 1].lru_prev = f->lru_prev;
+    else t->lru_tail = f->lru_prev;
+    f->lru_prev = f->lru_next = 0;
+}
+
+static void lru_push_tail(pk_flow_table *t, uint32_t idx1) {
+    pk_flow *f = &t->flows[idx1 - 1];
+    f->lru_prev = t->lru_tail;
+    f->lru_next = 0;
+    if (t->lru_tail) t->flows[t->lru_tail - 1].lru_next = idx1;
+    else t->lru_head = idx1;
+    t->lru_tail = idx1;
+}
+
+/* Removes a flow from its bucket chain and the LRU and frees its entry. */
+static void flow_remove(pk_flow_table *t, uint32_t idx1) {
+    pk_flow *f = &t->flows[idx1 - 1];
+    uint32_t b = (uint32_t)key_hash(&f->key) & t->bucket_mask;
+    uint32_t *link = &t->buckets[b];
+    while (*link && *link != idx1) link = &t->flows[*link - 1].hash_next;
+    if (*link) *link = f->hash_next;
+    lru_unlink(t, idx1);
+    pk_stream_release(&f->dir[0], t->pool);
+    pk_stream_release(&f->dir[1], t->pool);
+    free(f->seen_more);
+    memset(f, 0, sizeof *f);
+    f->hash_next = t->free_head;
+    t->free_head = idx1;
+    t->st.active--;
+}
+
+/* Expires a few idle flows from the old end of the LRU: bounded work per
+ * packet, and over time every idle flow goes. */
+static void expire_idle(pk_flow_table *t, int64_t now) {
+    for (int budget = 4; budget > 0 && t->lru_head; budget--) {
+        pk_flow *f = &t->flows[t->lru_head - 1];
+        if (now - f->last_ts <= t->idle_usec) break;
+        t->st.expired++;
+        flow_remove(t, t->lru_head);
+    }
+}
+
+static uint32_t take_entry(pk_flow_table *t) {
+    if (!t->free_head) {            /* full: evict the least recently seen */
+        t->st.evicted++;
+        flow_remove(t, t->lru_head);
+    }
+    uint32_t idx1 = t->free_head;
+    t->free_head = t->flows[idx1 - 1].hash_next;
+    return idx1;
+}
+
+static void flow_init(pk_flow_table *t, pk_flow *f, const pk_flow_key *k,
+                      const pk_packet *p, int swapped, uint64_t h) {
+    f->key = *k;
+    f->in_use = 1;
+    f->first_ts = p->ts_usec;
+    f->initiator_is_a = !swapped;
+    /* EVE consumers parse flow_id as a JSON number: keep it within 2^53. */
+    f->flow_id = (mix64(h ^ (uint64_t)p->ts_usec) & ((1ULL << 51) - 1)) | 1;
+    const pk_ip_pair *ip = pk_packet_inner_ip(p);
+    bool icmp = p->proto == 1 || p->proto == 58;
+    pk_community_id(0, ip->family, ip->src, ip->dst, p->proto,
+                    icmp ? p->icmp_type : p->sport,
+                    icmp ? p->icmp_code : p->dport, f->community_id);
+    t->st.created++;
+    t->st.active++;
+}
+
+pk_flow *pk_flow_lookup(pk_flow_table *t, const pk_packet *p, int *dir,
+                        bool *created) {
+    pk_flow_key k;
+    int swapped = make_key(p, &k);
+    uint64_t h = key_hash(&k);
+    uint32_t b = (uint32_t)h & t->bucket_mask;
+    *dir = swapped;
+    *created = false;
+    expire_idle(t, p->ts_usec);
+    for (uint32_t i = t->buckets[b]; i; i = t->flows[i - 1].hash_next) {
+        pk_flow *f = &t->flows[i - 1];
+        if (memcmp(&f->key, &k, sizeof k) == 0) {
+            f->last_ts = p->ts_usec;
+            lru_unlink(t, i);
+            lru_push_tail(t, i);
+            return f;
+        }
+    }
+    uint32_t idx1 = take_entry(t);
+    pk_flow *f = &t->flows[idx1 - 1];
+    flow_init(t, f, &k, p, swapped, h);
+    f->last_ts = p->ts_usec;
+    f->hash_next = t->buckets[b];
+    t->buckets[b] = idx1;
+    lru_push_tail(t, idx1);
+    *created = true;
+    return f;
+}
+
+pk_stream_pool *pk_flow_stream_pool(pk_flow_table *t) { return t->pool; }
+
+bool pk_flow_note_alert(pk_flow *f, uint64_t indicator_hash) {
+    for (uint16_t i = 0; i < f->seen_n; i++) {
+        uint64_t v = i < PK_FLOW_SEEN_INLINE ? f->seen_inline[i]
+                                             : f->seen_more[i - PK_FLOW_SEEN_INLINE];
+        if (v == indicator_hash) return false;
+    }
+    if (f->seen_n < PK_FLOW_SEEN_INLINE) {
+        f->seen_inline[f->seen_n++] = indicator_hash;
+        return true;
+    }
+    uint16_t extra = (uint16_t)(f->seen_n - PK_FLOW_SEEN_INLINE);
+    if (extra == f->seen_cap) {
+        if (f->seen_cap >= 4096) return true;   /* bound: alert rather than lose */
+        uint16_t cap = f->seen_cap ? (uint16_t)(f->seen_cap * 2) : 8;
+        uint64_t *m = realloc(f->seen_more, cap * sizeof *m);
+        if (!m) return true;
+        f->seen_more = m;
+        f->seen_cap = cap;
+    }
+    f->seen_more[extra] = indicator_hash;
+    f->seen_n++;
+    return true;
+}
+
+void pk_flow_counters(const pk_flow_table *t, pk_counter_cb cb, void *ctx) {
+    cb(ctx, "flow.created", t->st.created);
+    cb(ctx, "flow.expired", t->st.expired);
+    cb(ctx, "flow.evicted", t->st.evicted);
+    cb(ctx, "flow.active", t->st.active);
+    cb(ctx, "flow.capacity", t->capacity);
+}

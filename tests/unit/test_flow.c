@@ -1,0 +1,125 @@
+/* test_flow.c - the flow table: both directions find one flow, Community
+ * ID computed at creation, memory bound respected under a flood of distinct
+ * flows (eviction counted), idle expiry, per-flow alert suppression. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "flow.h"
+
+static pk_packet tcp_packet(uint32_t src, uint16_t sport, uint32_t dst,
+                            uint16_t dport, int64_t ts) {
+    pk_packet p;
+    memset(&p, 0, sizeof p);
+    p.ts_usec = ts;
+    p.ip_count = 1;
+    p.ip[0].family = 4;
+    for (int i = 0; i < 4; i++) {
+        p.ip[0].src[i] = (uint8_t)(src >> (24 - 8 * i));
+        p.ip[0].dst[i] = (uint8_t)(dst >> (24 - 8 * i));
+    }
+    p.proto = 6;
+    p.l4_ok = true;
+    p.sport = sport;
+    p.dport = dport;
+    return p;
+}
+
+static pk_flow_table *small_table(size_t entries, uint32_t timeout_s) {
+    pk_flow_config cfg;
+    pk_flow_config_defaults(&cfg);
+    cfg.memory_bytes = entries * (sizeof(pk_flow) + 2 * sizeof(uint32_t));
+    cfg.idle_timeout_s = timeout_s;
+    return pk_flow_table_new(&cfg);
+}
+
+static void test_both_directions_one_flow(void **state) {
+    (void)state;
+    pk_flow_table *t = small_table(1000, 60);
+    /* 128.232.110.120:34855 -> 66.35.250.204:80, the spec's TCP vector */
+    pk_packet a = tcp_packet(0x80e86e78, 34855, 0x4223facc, 80, 1000000);
+    pk_packet b = tcp_packet(0x4223facc, 80, 0x80e86e78, 34855, 1000100);
+    int da, db;
+    bool ca, cb;
+    pk_flow *fa = pk_flow_lookup(t, &a, &da, &ca);
+    pk_flow *fb = pk_flow_lookup(t, &b, &db, &cb);
+    assert_ptr_equal(fa, fb);
+    assert_true(ca);
+    assert_false(cb);
+    assert_int_not_equal(da, db);
+    assert_string_equal(fa->community_id, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+    assert_true(fa->flow_id > 0 && fa->flow_id < (1ULL << 53));
+    pk_flow_table_free(t);
+}
+
+static uint64_t counter_value;
+static const char *counter_wanted;
+static void grab(void *ctx, const char *name, uint64_t v) {
+    (void)ctx;
+    if (strcmp(name, counter_wanted) == 0) counter_value = v;
+}
+static uint64_t counter(pk_flow_table *t, const char *name) {
+    counter_wanted = name;
+    counter_value = UINT64_MAX;
+    pk_flow_counters(t, grab, NULL);
+    return counter_value;
+}
+
+static void test_flood_stays_bounded(void **state) {
+    (void)state;
+    pk_flow_table *t = small_table(256, 600);
+    uint32_t cap = pk_flow_table_capacity(t);
+    for (uint32_t i = 0; i < 100000; i++) {
+        pk_packet p = tcp_packet(0x0a000000 + i, (uint16_t)(1024 + i % 50000),
+                                 0xc6336401, 443, 1000000 + i);
+        int d;
+        bool c;
+        assert_non_null(pk_flow_lookup(t, &p, &d, &c));
+        assert_true(c);
+    }
+    assert_int_equal(counter(t, "flow.active"), cap);
+    assert_int_equal(counter(t, "flow.created"), 100000);
+    assert_int_equal(counter(t, "flow.evicted"), 100000 - cap);
+    pk_flow_table_free(t);
+}
+
+static void test_idle_flows_expire(void **state) {
+    (void)state;
+    pk_flow_table *t = small_table(1000, 10);
+    int d;
+    bool c;
+    pk_packet old = tcp_packet(0x0a000001, 1111, 0x0a000002, 80, 1000000);
+    pk_flow_lookup(t, &old, &d, &c);
+    /* 11 s later another flow arrives: the first has been idle too long */
+    pk_packet now = tcp_packet(0x0a000003, 2222, 0x0a000002, 80, 12000000);
+    pk_flow_lookup(t, &now, &d, &c);
+    assert_int_equal(counter(t, "flow.expired"), 1);
+    pk_flow_lookup(t, &old, &d, &c);
+    assert_true(c);                       /* a new flow, not the old one */
+    pk_flow_table_free(t);
+}
+
+static void test_alert_suppression_per_indicator(void **state) {
+    (void)state;
+    pk_flow_table *t = small_table(100, 60);
+    pk_packet p = tcp_packet(0x0a000001, 1111, 0x0a000002, 80, 1);
+    int d;
+    bool c;
+    pk_flow *f = pk_flow_lookup(t, &p, &d, &c);
+    for (uint64_t h = 1; h <= 50; h++) assert_true(pk_flow_note_alert(f, h));
+    for (uint64_t h = 1; h <= 50; h++) assert_false(pk_flow_note_alert(f, h));
+    pk_flow_table_free(t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_both_directions_one_flow),
+        cmocka_unit_test(test_flood_stays_bounded),
+        cmocka_unit_test(test_idle_flows_expire),
+        cmocka_unit_test(test_alert_suppression_per_indicator),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
