@@ -35,6 +35,8 @@ typedef struct pk_load_report {
     uint64_t by_type[PK_IND__COUNT];
     uint64_t skipped;         /* malformed or unsupported items */
     uint64_t expired, revoked, unsupported;
+    uint64_t ignored;         /* not indicators and not errors: STIX identity,
+                                 marking-definition, relationship... objects */
     uint64_t issues_total;    /* == number of skip reasons recorded */
     uint32_t nissues;         /* kept in issues[] */
     pk_load_issue issues[PK_LOAD_MAX_ISSUES];

@@ -44,7 +44,10 @@ typedef struct pk_indicator {
     const char *partner;      /* who shared it (may be NULL) */
     const char *id;           /* STIX id (may be NULL) */
     const char *description;  /* may be NULL */
-    const char *share_with;   /* comma-separated partners, NULL = no limit */
+    const char *share_with;   /* comma-separated partners, NULL = no limit,
+                                 "" = nobody */
+    const char *extra;        /* other metadata as JSON object text (Zeek
+                                 meta.* columns, iprep category), or NULL */
     int64_t expires;          /* unix seconds, 0 = never */
     uint16_t port;            /* scope: 0 = any */
     uint8_t proto;            /* scope: IPPROTO_*, 0 = any */
@@ -67,15 +70,22 @@ const char *pk_arena_strndup(pk_arena *a, const char *s, size_t n);
 void *pk_arena_alloc(pk_arena *a, size_t n);   /* 8-byte aligned, zeroed */
 void pk_arena_free(pk_arena *a);
 
+#define PK_IND_LIST_NRECENT 5   /* source, partner, description, share_with, extra */
+
 typedef struct pk_ind_list {
     pk_indicator *items;
     size_t n, cap;
     pk_arena strings;
+    /* Last metadata strings copied, reused when the next indicator repeats
+     * them (a feed repeats its source on every line): saves memory. */
+    const char *recent[PK_IND_LIST_NRECENT];
 } pk_ind_list;
 
 void pk_ind_list_init(pk_ind_list *l);
 /* Copies *ind, with its strings copied into l's arena. Returns the copy. */
 pk_indicator *pk_ind_list_add(pk_ind_list *l, const pk_indicator *ind);
+/* Makes room for more items (loaders call it with a line count). */
+bool pk_ind_list_reserve(pk_ind_list *l, size_t more);
 void pk_ind_list_free(pk_ind_list *l);
 
 const char *pk_ind_type_name(pk_ind_type t);       /* "ipv4", "domain", ... */
@@ -93,5 +103,20 @@ int pk_name_normalize(const char *in, size_t n, char *out, size_t outcap);
  * on the host, keeps path and query as they are, adds "/" when the path is
  * empty. "HTTP://Evil.Example:80" -> "evil.example/". Returns length or -1. */
 int pk_url_normalize(const char *in, size_t n, char *out, size_t outcap);
+
+/* Longest normalised value accepted (URLs); buffers are PK_IND_VALUE_MAX + 1. */
+#define PK_IND_VALUE_MAX 2048
+
+/* Parses and normalises one value of type t into buf (cap >= 64, and >
+ * PK_IND_VALUE_MAX for URLs) and fills ind->value (= buf), type, family,
+ * prefix_len and addr. For IPV4, IPV6 and CIDR the content decides: an
+ * address gives IPV4/IPV6, a prefix gives CIDR (host bits cleared), a /32 or
+ * /128 prefix gives the address. Names need at least one dot. Returns 0, or
+ * -1 with *why set to a static reason. */
+int pk_ind_set_value(pk_indicator *ind, pk_ind_type t, const char *in,
+                     size_t n, char *buf, size_t cap, const char **why);
+
+/* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
+bool pk_utf8_valid(const char *s, size_t n);
 
 #endif

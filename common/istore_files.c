@@ -20,7 +20,7 @@ pk_istore *pk_istore_load_files(const char *const *paths, int npaths,
     }
     for (int i = 0; i < npaths; i++) {
         int rc = pk_ind_load_file(&list, paths[i], now, rep);
-        if (report) pk_load_report_print(report, rep);
+        if (report && rc == 0) pk_load_report_print(report, rep);
         if (rc != 0) {
             snprintf(err, errlen, "%s", rep->error[0] ? rep->error : paths[i]);
             free(rep);

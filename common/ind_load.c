@@ -1,0 +1,269 @@
+/* ind_load.c - reads an indicator file, picks its reader by content, and
+ * prints the load report.
+ *
+ * Why it exists: operators point picket at files from many partners with
+ * arbitrary names, so the format is decided by what the file holds. This
+ * module owns the file I/O, the size caps, the detection and the report;
+ * the per-format readers only parse.
+ */
+#include "ind_load_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bigalloc.h"
+
+/* ---- report helpers --------------------------------------------------------- */
+
+static void add_issue(pk_ldctx *c, uint32_t line, const char *fmt, va_list ap) {
+    pk_load_report *r = c->rep;
+    r->skipped++;
+    r->issues_total++;
+    if (r->nissues >= PK_LOAD_MAX_ISSUES)
+        return;
+    pk_load_issue *is = &r->issues[r->nissues++];
+    is->line = line;
+    vsnprintf(is->reason, sizeof is->reason, fmt, ap);
+}
+
+void pk_ld_issue(pk_ldctx *c, uint32_t line, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    add_issue(c, line, fmt, ap);
+    va_end(ap);
+}
+
+void pk_ld_unsupported(pk_ldctx *c, uint32_t line, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    add_issue(c, line, fmt, ap);
+    va_end(ap);
+    c->rep->unsupported++;
+}
+
+int pk_ld_fatal(pk_ldctx *c, const char *fmt, ...) {
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(c->rep->error, sizeof c->rep->error, "%s: %s", c->name, msg);
+    return -1;
+}
+
+void pk_ld_excerpt(char *dst, size_t cap, const char *s, size_t n) {
+    size_t max = cap > 52 ? 48 : (cap > 4 ? cap - 4 : 0);
+    size_t k = n < max ? n : max;
+    for (size_t i = 0; i < k; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        dst[i] = (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;
+    }
+    if (k < n && cap >= 4) {
+        memcpy(dst + k, "...", 3);
+        k += 3;
+    }
+    if (cap > 0)
+        dst[k < cap ? k : cap - 1] = '\0';
+}
+
+int pk_ld_emit(pk_ldctx *c, pk_indicator *ind) {
+    if (ind->expires != 0 && ind->expires <= c->now) {
+        c->rep->expired++;
+        return 0;
+    }
+    if (!ind->source)
+        ind->source = c->defsource;
+    if (c->list->n >= PK_LOAD_MAX_ITEMS)
+        return pk_ld_fatal(c, "more than %u indicators", PK_LOAD_MAX_ITEMS);
+    if (!pk_ind_list_add(c->list, ind))
+        return pk_ld_fatal(c, "out of memory");
+    c->rep->loaded++;
+    if (ind->type < PK_IND__COUNT)
+        c->rep->by_type[ind->type]++;
+    return 1;
+}
+
+/* ---- detection -------------------------------------------------------------- */
+
+static size_t skip_bom(const char *buf, size_t len) {
+    return len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
+static bool is_zeek_header(const char *s, size_t n) {
+    char c = n > 7 ? s[7] : 'x';
+    bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c >= '0' && c <= '9') || c == '_';
+    return n > 7 && memcmp(s, "#fields", 7) == 0 && !word;
+}
+
+/* Looks at the leading comment block and the first record. */
+static pk_ind_format detect_lines(const char *buf, size_t len) {
+    pk_lines it;
+    const char *s;
+    size_t n;
+    pk_lines_init(&it, buf, len);
+    while (it.no < 10000 && pk_lines_next(&it, &s, &n)) {
+        pk_ld_trim(&s, &n);
+        if (n == 0)
+            continue;
+        if (s[0] != '#')
+            return pk_iprep_line_like(s, n) ? PK_FMT_IPREP : PK_FMT_PLAIN;
+        if (is_zeek_header(s, n))
+            return PK_FMT_ZEEK;
+    }
+    return PK_FMT_PLAIN;
+}
+
+pk_ind_format pk_ind_detect_format(const char *buf, size_t len) {
+    if (!buf)
+        return PK_FMT_UNKNOWN;
+    if (len >= 2 && ((unsigned char)buf[0] == 0xFF || (unsigned char)buf[0] == 0xFE) &&
+        ((unsigned char)buf[1] == 0xFE || (unsigned char)buf[1] == 0xFF))
+        return PK_FMT_UNKNOWN;                 /* UTF-16 */
+    if (memchr(buf, '\0', len < 64 ? len : 64))
+        return PK_FMT_UNKNOWN;                 /* binary */
+    size_t i = skip_bom(buf, len);
+    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
+                       buf[i] == '\n'))
+        i++;
+    if (i < len && (buf[i] == '{' || buf[i] == '['))
+        return PK_FMT_STIX;
+    return detect_lines(buf, len);
+}
+
+const char *pk_ind_format_name(pk_ind_format f) {
+    switch (f) {
+    case PK_FMT_ZEEK: return "zeek";
+    case PK_FMT_STIX: return "stix";
+    case PK_FMT_IPREP: return "iprep";
+    case PK_FMT_PLAIN: return "plain";
+    default: return "unknown";
+    }
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+static const char *base_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash && slash[1] ? slash + 1 : path;
+}
+
+int pk_ind_load_buffer(pk_ind_list *l, const char *name, const char *buf,
+                       size_t len, int64_t now, pk_load_report *rep) {
+    memset(rep, 0, sizeof *rep);
+    rep->path = name ? name : "(buffer)";
+    pk_ldctx c = {l, rep, rep->path, base_name(rep->path), now};
+    if (!buf && len > 0)
+        return pk_ld_fatal(&c, "no data");
+    if (len > PK_LOAD_MAX_FILE)
+        return pk_ld_fatal(&c, "larger than %u MiB", PK_LOAD_MAX_FILE >> 20);
+    rep->format = pk_ind_detect_format(buf ? buf : "", len);
+    switch (rep->format) {
+    case PK_FMT_ZEEK: return pk_load_zeek(&c, buf, len);
+    case PK_FMT_STIX: return pk_load_stix(&c, buf, len);
+    case PK_FMT_IPREP: return pk_load_iprep(&c, buf, len);
+    case PK_FMT_PLAIN: return pk_load_plain(&c, buf, len);
+    default:
+        return pk_ld_fatal(&c, "not a text indicator file (binary or UTF-16)");
+    }
+}
+
+/* Reads at most PK_LOAD_MAX_FILE + 1 bytes (one more than allowed tells the
+ * file is too large), in one block sized from fstat when the file has a size. */
+static char *read_all(FILE *f, size_t *len, int *err) {
+    const size_t limit = (size_t)PK_LOAD_MAX_FILE + 1;
+    struct stat st;
+    size_t cap = 1 << 16, n = 0;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        cap = (size_t)st.st_size < limit ? (size_t)st.st_size + 1 : limit;
+    char *buf = pk_big_alloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap || cap == limit)
+            break;
+        size_t ncap = cap * 2 < limit ? cap * 2 : limit;
+        char *nb = pk_big_realloc(buf, n, ncap);
+        if (!nb)
+            free(buf);
+        buf = nb;
+        cap = ncap;
+    }
+    *err = !buf ? ENOMEM : ferror(f) ? EIO : n >= limit ? EFBIG : 0;
+    if (*err) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+int pk_ind_load_file(pk_ind_list *l, const char *path, int64_t now,
+                     pk_load_report *rep) {
+    FILE *f = fopen(path, "rb");
+    int err = errno;
+    size_t len = 0;
+    char *buf = NULL;
+    if (f) {
+        err = 0;
+        buf = read_all(f, &len, &err);
+        fclose(f);
+    }
+    if (!buf) {
+        memset(rep, 0, sizeof *rep);
+        rep->path = path;
+        pk_ldctx c = {l, rep, path, base_name(path), now};
+        if (err == EFBIG)
+            return pk_ld_fatal(&c, "larger than %u MiB", PK_LOAD_MAX_FILE >> 20);
+        return pk_ld_fatal(&c, "cannot read: %s", strerror(err ? err : EIO));
+    }
+    int rc = pk_ind_load_buffer(l, path, buf, len, now, rep);
+    free(buf);
+    return rc;
+}
+
+/* ---- report ----------------------------------------------------------------- */
+
+static void print_counts(FILE *f, const pk_load_report *r) {
+    fprintf(f, "%s: %s, %llu loaded", r->path, pk_ind_format_name(r->format),
+            (unsigned long long)r->loaded);
+    const char *sep = " (";
+    for (int t = 0; t < PK_IND__COUNT; t++) {
+        if (!r->by_type[t])
+            continue;
+        fprintf(f, "%s%s %llu", sep, pk_ind_type_name((pk_ind_type)t),
+                (unsigned long long)r->by_type[t]);
+        sep = ", ";
+    }
+    if (r->loaded)
+        fputc(')', f);
+    fprintf(f, ", %llu skipped", (unsigned long long)r->skipped);
+    if (r->unsupported)
+        fprintf(f, " (%llu unsupported)", (unsigned long long)r->unsupported);
+    if (r->expired)
+        fprintf(f, ", %llu expired", (unsigned long long)r->expired);
+    if (r->revoked)
+        fprintf(f, ", %llu revoked", (unsigned long long)r->revoked);
+    if (r->ignored)
+        fprintf(f, ", %llu other objects ignored", (unsigned long long)r->ignored);
+    fputc('\n', f);
+}
+
+void pk_load_report_print(FILE *f, const pk_load_report *rep) {
+    if (rep->error[0])
+        fprintf(f, "%s\n", rep->error);
+    if (!rep->error[0] || rep->loaded || rep->issues_total)
+        print_counts(f, rep);
+    for (uint32_t i = 0; i < rep->nissues && i < PK_LOAD_MAX_ISSUES; i++) {
+        if (rep->issues[i].line)
+            fprintf(f, "%s:%u: %s\n", rep->path, rep->issues[i].line,
+                    rep->issues[i].reason);
+        else
+            fprintf(f, "%s: %s\n", rep->path, rep->issues[i].reason);
+    }
+    if (rep->issues_total > rep->nissues)
+        fprintf(f, "%s: ... and %llu more\n", rep->path,
+                (unsigned long long)(rep->issues_total - rep->nissues));
+}

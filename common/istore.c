@@ -1,0 +1,226 @@
+/* istore.c - looks observed values up in the immutable indicator store.
+ *
+ * Why it exists: this is the packet path's only contact with indicators.
+ * Every lookup reads the tables built by istore_build.c, allocates nothing,
+ * takes no lock and copies at most one name or URL into a stack buffer, so
+ * any number of threads may match against one store while it lives.
+ */
+#include "istore_int.h"
+
+static const char *const field_names[PK_FIELD__COUNT] = {
+    [PK_FIELD_IP_SRC] = "ip.src",       [PK_FIELD_IP_DST] = "ip.dst",
+    [PK_FIELD_DNS_QUERY] = "dns.query", [PK_FIELD_TLS_SNI] = "tls.sni",
+    [PK_FIELD_TLS_JA3] = "tls.ja3",     [PK_FIELD_TLS_JA4] = "tls.ja4",
+    [PK_FIELD_HTTP_HOST] = "http.host", [PK_FIELD_HTTP_URL] = "http.url",
+};
+
+const char *pk_field_name(pk_field f) {
+    return (unsigned)f < PK_FIELD__COUNT ? field_names[f] : "unknown";
+}
+
+size_t pk_istore_count(const pk_istore *s) { return s ? s->n : 0; }
+
+const char *pk_istore_version(const pk_istore *s) { return s ? s->version : ""; }
+
+size_t pk_istore_memory(const pk_istore *s) { return s ? s->memory : 0; }
+
+const pk_indicator *pk_istore_items(const pk_istore *s, size_t *n) {
+    if (n)
+        *n = s ? s->n : 0;
+    return s ? s->items : NULL;
+}
+
+/* ---- picking among indicators that share a key ------------------------------------- */
+
+static bool in_scope(const pk_indicator *it, uint8_t proto, uint16_t port) {
+    return (it->proto == 0 || it->proto == proto) &&
+           (it->port == 0 || it->port == port);
+}
+
+static uint32_t first_item(const pk_istore *s, uint32_t ref) {
+    return ref & PK_ITAB_RUN ? s->runs[(ref & ~PK_ITAB_RUN) + 1] : ref;
+}
+
+/* The first indicator (in list order) of an allowed type and in scope. */
+static const pk_indicator *pick(const pk_istore *s, uint32_t ref,
+                                unsigned types, uint8_t proto, uint16_t port) {
+    const uint32_t *run = &ref;
+    uint32_t count = 1;
+    if (ref & PK_ITAB_RUN) {
+        run = s->runs + (ref & ~PK_ITAB_RUN);
+        count = *run++;
+    }
+    for (uint32_t k = 0; k < count; k++) {
+        const pk_indicator *it = &s->items[run[k]];
+        if ((types >> it->type & 1u) && in_scope(it, proto, port))
+            return it;
+    }
+    return NULL;
+}
+
+/* ---- addresses ------------------------------------------------------------------------ */
+
+static const pk_indicator *find_v4(const pk_istore *s, const pk_itab *t,
+                                   uint32_t key, uint8_t proto, uint16_t port) {
+    uint32_t pos = pk_itab_first(t, pk_hash_u32(key));
+    const pk_islot *sl = pk_itab_next_match(t, key, &pos);
+    return sl ? pick(s, sl->ref, ~0u, proto, port) : NULL;
+}
+
+static const pk_indicator *find_v6(const pk_istore *s, const pk_itab *t,
+                                   const uint8_t *addr, int len, uint8_t proto,
+                                   uint16_t port) {
+    uint64_t h = pk_v6_hash(addr, len);
+    uint32_t pos = pk_itab_first(t, (uint32_t)(h >> 32));
+    const pk_islot *sl;
+    while ((sl = pk_itab_next_match(t, (uint32_t)h, &pos)))
+        if (memcmp(s->items[first_item(s, sl->ref)].addr, addr, 16) == 0)
+            return pick(s, sl->ref, ~0u, proto, port);
+    return NULL;
+}
+
+static const pk_indicator *match_v4(const pk_istore *s, const uint8_t *addr,
+                                    uint8_t proto, uint16_t port) {
+    uint32_t key = pk_be32(addr), top = key >> 16;
+    const pk_indicator *it = s->v4.n ? find_v4(s, &s->v4, key, proto, port) : NULL;
+    bool wide = s->wide4[top / 64] >> (top % 64) & 1u;
+    for (unsigned i = 0; !it && i < s->nlens4; i++) {
+        int len = s->lens4[i];
+        if (len >= 16 && !wide)
+            continue;
+        it = find_v4(s, &s->cidr4[len], key & pk_mask4(len), proto, port);
+    }
+    return it;
+}
+
+static const pk_indicator *match_v6(const pk_istore *s, const uint8_t *addr,
+                                    uint8_t proto, uint16_t port) {
+    const pk_indicator *it = s->v6.n ? find_v6(s, &s->v6, addr, 128, proto, port)
+                                     : NULL;
+    uint8_t net[16];
+    for (unsigned i = 0; !it && i < s->nlens6; i++) {
+        int len = s->lens6[i];
+        pk_mask6(addr, len, net);
+        it = find_v6(s, &s->cidr6[len], net, len, proto, port);
+    }
+    return it;
+}
+
+const pk_indicator *pk_istore_match_addr(const pk_istore *s, int family,
+                                         const uint8_t *addr, uint8_t proto,
+                                         uint16_t port) {
+    if (!s || !addr)
+        return NULL;
+    if (family == 4)
+        return match_v4(s, addr, proto, port);
+    if (family == 6)
+        return match_v6(s, addr, proto, port);
+    return NULL;
+}
+
+/* ---- names and exact strings ---------------------------------------------------------- */
+
+static const pk_indicator *find_str(const pk_istore *s, int cls, const char *v,
+                                    size_t n, unsigned types, uint8_t proto,
+                                    uint16_t port) {
+    if (s->strs.n == 0)
+        return NULL;
+    uint64_t h = pk_str_hash(cls, v, n);
+    uint32_t pos = pk_itab_first(&s->strs, (uint32_t)(h >> 32));
+    const pk_islot *sl;
+    while ((sl = pk_itab_next_match(&s->strs, (uint32_t)h, &pos))) {
+        const pk_indicator *it = &s->items[first_item(s, sl->ref)];
+        if (pk_str_class(it->type) == cls && strlen(it->value) == n &&
+            memcmp(it->value, v, n) == 0)
+            return pick(s, sl->ref, types, proto, port);
+    }
+    return NULL;
+}
+
+static unsigned name_types(pk_field field) {
+    unsigned domain = 1u << PK_IND_DOMAIN;
+    switch (field) {
+    case PK_FIELD_DNS_QUERY: return domain;
+    case PK_FIELD_TLS_SNI: return domain | 1u << PK_IND_SNI;
+    case PK_FIELD_HTTP_HOST: return domain | 1u << PK_IND_HTTP_HOST;
+    default: return 0;
+    }
+}
+
+/* Drops a ":port" (Host headers carry one) and a trailing dot. */
+static size_t trim_name(const char *name, size_t len) {
+    size_t i = len;
+    while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9')
+        i--;
+    if (i > 0 && i < len && name[i - 1] == ':' && !memchr(name, ':', i - 1))
+        len = i - 1;
+    if (len > 0 && name[len - 1] == '.')
+        len--;
+    return len;
+}
+
+#define NAME_BUF 256
+
+const pk_indicator *pk_istore_match_name(const pk_istore *s, pk_field field,
+                                         const char *name, size_t len,
+                                         uint8_t proto, uint16_t port) {
+    unsigned types = name_types(field);
+    if (!s || !name || !types)
+        return NULL;
+    len = trim_name(name, len);
+    size_t start = 0;
+    if (len >= NAME_BUF) {            /* keep whole labels that fit */
+        const char *dot = memchr(name + len - (NAME_BUF - 1), '.', NAME_BUF - 1);
+        if (!dot)
+            return NULL;
+        start = (size_t)(dot - name) + 1;
+    }
+    char buf[NAME_BUF];
+    size_t n = len - start;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[start + i];
+        buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    for (size_t off = 0; off < n;) {
+        const pk_indicator *it = find_str(s, SC_NAME, buf + off, n - off,
+                                          types, proto, port);
+        if (it)
+            return it;
+        const char *dot = memchr(buf + off, '.', n - off);
+        if (!dot)
+            break;
+        off = (size_t)(dot - buf) + 1;
+    }
+    return NULL;
+}
+
+static const pk_indicator *match_fingerprint(const pk_istore *s, int cls,
+                                             const char *v, size_t len,
+                                             size_t want, unsigned types,
+                                             uint8_t proto, uint16_t port) {
+    char buf[40];
+    if (len != want)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (v[i] >= 'A' && v[i] <= 'Z') ? (char)(v[i] + 32) : v[i];
+    return find_str(s, cls, buf, len, types, proto, port);
+}
+
+const pk_indicator *pk_istore_match_exact(const pk_istore *s, pk_field field,
+                                          const char *value, size_t len,
+                                          uint8_t proto, uint16_t port) {
+    if (!s || !value)
+        return NULL;
+    if (field == PK_FIELD_TLS_JA3)
+        return match_fingerprint(s, SC_JA3, value, len, 32, 1u << PK_IND_JA3,
+                                 proto, port);
+    if (field == PK_FIELD_TLS_JA4)
+        return match_fingerprint(s, SC_JA4, value, len, 36, 1u << PK_IND_JA4,
+                                 proto, port);
+    if (field != PK_FIELD_HTTP_URL || s->strs.n == 0)
+        return NULL;
+    char buf[PK_IND_VALUE_MAX + 1];
+    int n = pk_url_normalize(value, len, buf, sizeof buf);
+    return n < 0 ? NULL : find_str(s, SC_URL, buf, (size_t)n,
+                                   1u << PK_IND_URL, proto, port);
+}

@@ -1,0 +1,269 @@
+/* istore_build.c - builds the immutable indicator store from a list.
+ *
+ * Why it exists: building is the only time the store changes. It runs off
+ * the capture thread: it checks each indicator's parsed form, sizes every
+ * table once, inserts item indices, folds indicators that share a value
+ * (several feeds) into runs kept in list order, and computes the content
+ * version. After that the store is only read.
+ */
+#include "istore_int.h"
+
+#include <stdlib.h>
+
+typedef struct builder {
+    pk_istore *s;
+    uint32_t *next;           /* chain of items sharing a key, or NULL */
+    uint32_t *tail;
+    size_t runs_cap;
+} builder;
+
+/* ---- preparing items ---------------------------------------------------------- */
+
+static bool is_ip_type(int t) {
+    return t == PK_IND_IPV4 || t == PK_IND_IPV6 || t == PK_IND_CIDR;
+}
+
+/* Quick test that a string value is already in normalised form. */
+static bool looks_normal(const char *v) {
+    size_t n = 0;
+    for (; v[n]; n++) {
+        char c = v[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '-' || c == '_') || (c == '.' && v[n + 1] == '.'))
+            return false;
+    }
+    return n > 0 && n <= 253 && v[0] != '.' && v[n - 1] != '.';
+}
+
+/* Makes an item usable: parses addresses pushed without addr/family and
+ * normalises values that are not yet normal. false = cannot be indexed. */
+static bool prepare_item(pk_ind_list *l, pk_indicator *it) {
+    char buf[PK_IND_VALUE_MAX + 1];
+    if (!it->value || it->type >= PK_IND__COUNT)
+        return false;
+    bool ip = is_ip_type(it->type);
+    if (ip && (it->family == 4 || it->family == 6))
+        return true;
+    if (!ip && it->type != PK_IND_URL && looks_normal(it->value))
+        return it->type != PK_IND_JA3 || strlen(it->value) == 32;
+    pk_indicator tmp = *it;
+    if (pk_ind_set_value(&tmp, (pk_ind_type)it->type, it->value,
+                         strlen(it->value), buf, sizeof buf, NULL) < 0)
+        return false;
+    tmp.value = strcmp(buf, it->value) == 0
+        ? it->value : pk_arena_strndup(&l->strings, buf, strlen(buf));
+    if (!tmp.value)
+        return false;
+    *it = tmp;
+    return true;
+}
+
+/* Drops items that cannot be indexed, keeping the order. */
+static void prepare_all(pk_ind_list *l) {
+    size_t w = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (prepare_item(l, &l->items[i]))
+            l->items[w++] = l->items[i];
+    l->n = w;
+}
+
+/* ---- sizing ------------------------------------------------------------------- */
+
+#define NTABLES (3 + 33 + 129)
+
+/* Tables in one numbering: v4, v6, strings, cidr4[0..32], cidr6[0..128]. */
+static size_t table_index(const pk_indicator *it) {
+    switch (it->type) {
+    case PK_IND_IPV4: return 0;
+    case PK_IND_IPV6: return 1;
+    case PK_IND_CIDR:
+        return it->family == 4 ? 3 + (it->prefix_len <= 32 ? it->prefix_len : 32)
+                               : 36 + (it->prefix_len <= 128 ? it->prefix_len : 128);
+    default: return 2;
+    }
+}
+
+static pk_itab *table_at(pk_istore *s, size_t k) {
+    return k == 0 ? &s->v4 : k == 1 ? &s->v6 : k == 2 ? &s->strs
+         : k < 36 ? &s->cidr4[k - 3] : &s->cidr6[k - 36];
+}
+
+static pk_itab *table_of(pk_istore *s, const pk_indicator *it) {
+    return table_at(s, table_index(it));
+}
+
+static int size_tables(pk_istore *s) {
+    size_t count[NTABLES] = {0};
+    for (size_t i = 0; i < s->n; i++)
+        count[table_index(&s->items[i])]++;
+    for (size_t k = 0; k < NTABLES; k++)
+        if (pk_itab_init(table_at(s, k), count[k]) < 0)
+            return -1;
+    return 0;
+}
+
+/* ---- inserting ------------------------------------------------------------------ */
+
+static bool eq_v6(const void *ctx, uint32_t a, uint32_t b) {
+    const pk_istore *s = ctx;
+    return memcmp(s->items[a].addr, s->items[b].addr, 16) == 0;
+}
+
+static bool eq_str(const void *ctx, uint32_t a, uint32_t b) {
+    const pk_istore *s = ctx;
+    return pk_str_class(s->items[a].type) == pk_str_class(s->items[b].type) &&
+           strcmp(s->items[a].value, s->items[b].value) == 0;
+}
+
+static int chain(builder *b, uint32_t head, uint32_t item) {
+    if (!b->next) {
+        b->next = malloc(b->s->n * sizeof *b->next);
+        b->tail = malloc(b->s->n * sizeof *b->tail);
+        if (!b->next || !b->tail)
+            return -1;
+        memset(b->next, 0xff, b->s->n * sizeof *b->next);
+    }
+    uint32_t last = b->next[head] == PK_ITAB_EMPTY ? head : b->tail[head];
+    b->next[last] = item;
+    b->tail[head] = item;
+    return 0;
+}
+
+static int index_item(builder *b, uint32_t i) {
+    pk_istore *s = b->s;
+    const pk_indicator *it = &s->items[i];
+    pk_itab *t = table_of(s, it);
+    uint32_t key, hash;
+    pk_itab_eq eq = NULL;
+    if (t == &s->v4 || (it->type == PK_IND_CIDR && it->family == 4)) {
+        key = pk_be32(it->addr);
+        hash = pk_hash_u32(key);
+    } else {
+        uint64_t h = t == &s->strs
+            ? pk_str_hash(pk_str_class(it->type), it->value, strlen(it->value))
+            : pk_v6_hash(it->addr, it->type == PK_IND_CIDR ? it->prefix_len : 128);
+        key = (uint32_t)h;
+        hash = (uint32_t)(h >> 32);
+        eq = t == &s->strs ? eq_str : eq_v6;
+    }
+    bool found;
+    pk_islot *sl = pk_itab_insert(t, key, hash, i, eq, s, &found);
+    if (!sl)
+        return -1;
+    return found ? chain(b, sl->ref, i) : 0;
+}
+
+/* ---- runs of items sharing a key --------------------------------------------------- */
+
+static int push_run(builder *b, pk_islot *sl) {
+    pk_istore *s = b->s;
+    size_t count = 0;
+    for (uint32_t i = sl->ref; i != PK_ITAB_EMPTY; i = b->next[i])
+        count++;
+    if (s->nruns + count + 1 > b->runs_cap) {
+        size_t cap = (s->nruns + count + 1) * 2;
+        uint32_t *runs = realloc(s->runs, cap * sizeof *runs);
+        if (!runs)
+            return -1;
+        s->runs = runs;
+        b->runs_cap = cap;
+    }
+    if (s->nruns + count + 1 >= PK_ITAB_RUN)
+        return -1;
+    size_t off = s->nruns;
+    s->runs[s->nruns++] = (uint32_t)count;
+    for (uint32_t i = sl->ref; i != PK_ITAB_EMPTY; i = b->next[i])
+        s->runs[s->nruns++] = i;
+    sl->ref = PK_ITAB_RUN | (uint32_t)off;
+    return 0;
+}
+
+static int fold_runs(builder *b, pk_itab *t) {
+    for (uint32_t k = 0; b->next && k < t->cap; k++) {
+        pk_islot *sl = &t->slots[k];
+        if (sl->ref != PK_ITAB_EMPTY && b->next[sl->ref] != PK_ITAB_EMPTY &&
+            push_run(b, sl) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int index_all(builder *b) {
+    pk_istore *s = b->s;
+    for (size_t i = 0; i < s->n; i++)
+        if (index_item(b, (uint32_t)i) < 0)
+            return -1;
+    for (size_t k = 0; k < NTABLES; k++)
+        if (fold_runs(b, table_at(s, k)) < 0)
+            return -1;
+    return 0;
+}
+
+static void note_prefixes(pk_istore *s) {
+    for (int l = 32; l >= 0; l--)
+        if (s->cidr4[l].n)
+            s->lens4[s->nlens4++] = (uint8_t)l;
+    for (int l = 128; l >= 0; l--)
+        if (s->cidr6[l].n)
+            s->lens6[s->nlens6++] = (uint8_t)l;
+    for (size_t i = 0; i < s->n; i++) {
+        const pk_indicator *it = &s->items[i];
+        if (it->type == PK_IND_CIDR && it->family == 4 && it->prefix_len >= 16) {
+            uint32_t top = pk_be32(it->addr) >> 16;
+            s->wide4[top / 64] |= 1ull << (top % 64);
+        }
+    }
+}
+
+static void free_tables(pk_istore *s) {
+    for (size_t k = 0; k < NTABLES; k++)
+        pk_itab_free(table_at(s, k));
+    free(s->runs);
+}
+
+static size_t memory_of(pk_istore *s) {
+    size_t m = sizeof *s + s->n * sizeof *s->items + s->strings.used_bytes +
+               s->nruns * sizeof *s->runs;
+    for (size_t k = 0; k < NTABLES; k++)
+        m += pk_itab_bytes(table_at(s, k));
+    return m;
+}
+
+pk_istore *pk_istore_build(pk_ind_list *l) {
+    if (!l || l->n >= PK_ITAB_MAX_ITEMS)
+        return NULL;
+    pk_istore *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    prepare_all(l);
+    s->items = l->items;
+    s->n = l->n;
+    builder b = {s, NULL, NULL, 0};
+    int rc = size_tables(s) == 0 && index_all(&b) == 0 ? 0 : -1;
+    free(b.next);
+    free(b.tail);
+    if (rc == 0)
+        note_prefixes(s);
+    if (rc != 0 || pk_istore_compute_version(s) < 0) {
+        free_tables(s);
+        free(s);
+        return NULL;
+    }
+    if (s->n > 0 && s->n < l->cap) {
+        pk_indicator *shrunk = realloc(l->items, s->n * sizeof *shrunk);
+        s->items = shrunk ? shrunk : l->items;
+    }
+    s->strings = l->strings;
+    pk_ind_list_init(l);
+    s->memory = memory_of(s);
+    return s;
+}
+
+void pk_istore_free(pk_istore *s) {
+    if (!s)
+        return;
+    free_tables(s);
+    free(s->items);
+    pk_arena_free(&s->strings);
+    free(s);
+}

@@ -1,0 +1,28 @@
+/* strhash.h - the hash functions the indicator store and its version use.
+ *
+ * Why it exists: the store's tables and its content version both need a
+ * fast, well-mixed hash that gives the same result on every machine (the
+ * version is compared between sensors and the collector), so it is defined
+ * here once, reading bytes in little-endian order on any host.
+ */
+#ifndef PICKET_STRHASH_H
+#define PICKET_STRHASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 64-bit hash of n bytes; different seeds give independent hashes. */
+uint64_t pk_hash64(const void *p, size_t n, uint64_t seed);
+
+/* A well-spread 32-bit hash of a 32-bit key (an IPv4 address). */
+static inline uint32_t pk_hash_u32(uint32_t x) {
+    uint64_t m = (uint64_t)(x ^ 0x5bd1e995u) * 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(m >> 32) ^ (uint32_t)m;
+}
+
+/* Maps a 32-bit hash onto [0, n) without a division. */
+static inline uint32_t pk_hash_range(uint32_t h, uint32_t n) {
+    return (uint32_t)(((uint64_t)h * n) >> 32);
+}
+
+#endif
