@@ -37,12 +37,15 @@ typedef struct pk_dns_stats {
     uint64_t malformed_short, malformed_label, malformed_compression_loop,
              malformed_name_too_long, malformed_pointer, malformed_counts,
              not_plausible;
+    uint64_t questions_not_kept;      /* past PK_DNS_MAX_QUESTIONS: parsed, not kept */
 } pk_dns_stats;
 
 /* msg is one DNS message (for TCP: without the 2-byte length prefix).
  * strict: for ports other than 53/5353/5355, also require the message to be
  * a plausible query (opcode 0, qdcount 1..4, no answers, known class...) else
- * PK_PARSE_NOT_MINE. Responses parse OK with is_response set. */
+ * PK_PARSE_NOT_MINE. Responses parse OK with is_response set. The records
+ * after the questions are walked (not decoded): a message cut short or
+ * whose counts lie is MALFORMED, except a truncated (TC) one. */
 pk_parse_result pk_dns_parse(const uint8_t *msg, size_t len, bool strict,
                              pk_dns_query *out, pk_dns_stats *st);
 

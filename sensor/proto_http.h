@@ -20,7 +20,8 @@
 
 typedef struct pk_http_request {
     char method[16];
-    char host[PK_HTTP_HOST_MAX + 1];   /* lower-case, port and trailing dot removed */
+    char host[PK_HTTP_HOST_MAX + 1];   /* lower-case, port and trailing dot removed
+                                        * (IPv6 literals without brackets) */
     uint16_t host_len;
     bool has_host;
     /* http://host[:port]/path as a client asked for it: absolute-form
@@ -29,6 +30,16 @@ typedef struct pk_http_request {
     char url[PK_HTTP_URL_MAX + 1];
     uint16_t url_len;
     bool url_truncated;               /* counted; url holds the prefix */
+    /* So the caller can step to the next request of a keep-alive
+     * connection: bytes of request line + headers including the blank
+     * line, and the body length announced by Content-Length (0 if none;
+     * chunked set for Transfer-Encoding: chunked). content_length is
+     * UINT64_MAX when the body cannot be stepped over (an invalid
+     * Content-Length, or headers cut at PK_HTTP_MAX_HEADER, header_len then
+     * being the bytes examined). */
+    uint32_t header_len;
+    uint64_t content_length;
+    bool chunked;
 } pk_http_request;
 
 typedef struct pk_http_stats {

@@ -26,12 +26,15 @@ typedef struct pk_tls_hello {
     char ja3[33];                     /* lower-case hex MD5 */
     char ja4[40];                     /* a_b_c */
     char alpn0[16];                   /* first ALPN value (may be truncated) */
+    bool sni_truncated;               /* SNI longer than PK_TLS_SNI_MAX: prefix kept */
+    bool fp_truncated;                /* a list exceeded PK_TLS_LIST_MAX: JA3/JA4 partial */
 } pk_tls_hello;
 
 typedef struct pk_tls_stats {
     uint64_t client_hellos;
     uint64_t malformed_record, malformed_handshake, malformed_extension,
              malformed_sni, too_large;
+    uint64_t sni_truncated, lists_truncated;
 } pk_tls_stats;
 
 /* stream: bytes of the client direction from its first byte. Returns

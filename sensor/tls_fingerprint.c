@@ -1,0 +1,266 @@
+/* tls_fingerprint.c - JA3 and JA4 from parsed ClientHello fields.
+ *
+ * Why it exists: the fingerprint rules (GREASE removal, sorting, version
+ * codes, ALPN characters, truncated hashes) are subtle and published; they
+ * live here, apart from the byte parsing, so they can be checked against the
+ * specs' examples directly. Strings are built in fixed stack buffers and
+ * hashed with OpenSSL's EVP one-shot digest.
+ */
+#include "tls_fingerprint.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A bounded string builder: writes stop (and overflow is set) at cap-1. */
+typedef struct sbuf {
+    char *p;
+    size_t cap, len;
+    bool overflow;
+} sbuf;
+
+static void sb_init(sbuf *b, char *p, size_t cap) {
+    b->p = p;
+    b->cap = cap;
+    b->len = 0;
+    b->overflow = false;
+    if (cap) p[0] = '\0';
+}
+
+static void sb_puts(sbuf *b, const char *s) {
+    for (; *s; s++) {
+        if (b->len + 1 >= b->cap) {
+            b->overflow = true;
+            return;
+        }
+        b->p[b->len++] = *s;
+        b->p[b->len] = '\0';
+    }
+}
+
+static void sb_dec(sbuf *b, unsigned v) {
+    char tmp[12];
+    snprintf(tmp, sizeof tmp, "%u", v);
+    sb_puts(b, tmp);
+}
+
+static void sb_hex4(sbuf *b, unsigned v) {
+    char tmp[8];
+    snprintf(tmp, sizeof tmp, "%04x", v & 0xffffu);
+    sb_puts(b, tmp);
+}
+
+bool pk_tls_is_grease(uint16_t v) {
+    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
+
+void pk_tls_list_push(pk_tls_list *l, uint16_t v) {
+    if (l->n < PK_TLS_LIST_MAX) l->v[l->n++] = v;
+    if (l->total < UINT32_MAX) l->total++;
+}
+
+bool pk_tls_fields_truncated(const pk_tls_fields *f) {
+    const pk_tls_list *all[] = {&f->ciphers, &f->exts, &f->groups,
+                                &f->point_formats, &f->sig_algs, &f->versions};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i]->total > all[i]->n) return true;
+    return false;
+}
+
+/* Hex digest of data into out (nhex chars + NUL). */
+static bool digest_hex(const EVP_MD *md, const char *data, size_t len,
+                       char *out, size_t nhex) {
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    out[0] = '\0';
+    if (!EVP_Digest(data, len, d, &dlen, md, NULL)) return false;
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+    for (i = 0; i < nhex && i / 2 < dlen; i++)
+        out[i] = hex[(i & 1) ? (d[i / 2] & 0x0f) : (d[i / 2] >> 4)];
+    out[i] = '\0';
+    return i == nhex;
+}
+
+/* ---- JA3 ---------------------------------------------------------------- */
+
+static void ja3_list(sbuf *b, const pk_tls_list *l) {
+    bool first = true;
+    for (uint16_t i = 0; i < l->n; i++) {
+        if (pk_tls_is_grease(l->v[i])) continue;
+        if (!first) sb_puts(b, "-");
+        sb_dec(b, l->v[i]);
+        first = false;
+    }
+}
+
+size_t pk_ja3_string(const pk_tls_fields *f, char *buf, size_t cap) {
+    sbuf b;
+    sb_init(&b, buf, cap);
+    sb_dec(&b, f->legacy_version);
+    sb_puts(&b, ",");
+    ja3_list(&b, &f->ciphers);
+    sb_puts(&b, ",");
+    ja3_list(&b, &f->exts);
+    sb_puts(&b, ",");
+    ja3_list(&b, &f->groups);
+    sb_puts(&b, ",");
+    ja3_list(&b, &f->point_formats);
+    if (b.overflow) {
+        if (cap) buf[0] = '\0';
+        return 0;
+    }
+    return b.len;
+}
+
+bool pk_ja3(const pk_tls_fields *f, char *out) {
+    char s[4096];
+    size_t n = pk_ja3_string(f, s, sizeof s);
+    if (n == 0) {
+        out[0] = '\0';
+        return false;
+    }
+    return digest_hex(EVP_md5(), s, n, out, PK_JA3_LEN);
+}
+
+/* ---- JA4 ---------------------------------------------------------------- */
+
+const char *pk_ja4_version_code(uint16_t v) {
+    switch (v) {
+    case 0x0304: return "13";
+    case 0x0303: return "12";
+    case 0x0302: return "11";
+    case 0x0301: return "10";
+    case 0x0300: return "s3";
+    case 0x0002: return "s2";
+    case 0xfeff: return "d1";
+    case 0xfefd: return "d2";
+    case 0xfefc: return "d3";
+    default: return "00";
+    }
+}
+
+/* Highest non-GREASE supported_versions value, else the legacy version. */
+static uint16_t ja4_version(const pk_tls_fields *f) {
+    uint16_t best = 0;
+    bool any = false;
+    for (uint16_t i = 0; i < f->versions.n; i++) {
+        uint16_t v = f->versions.v[i];
+        if (pk_tls_is_grease(v)) continue;
+        if (!any || v > best) best = v;
+        any = true;
+    }
+    return any ? best : f->legacy_version;
+}
+
+static unsigned count_non_grease(const pk_tls_list *l) {
+    unsigned n = 0;
+    for (uint16_t i = 0; i < l->n; i++)
+        if (!pk_tls_is_grease(l->v[i])) n++;
+    /* values past the kept ones are counted too (GREASE cannot be told) */
+    n += (unsigned)(l->total - l->n);
+    return n > 99 ? 99 : n;
+}
+
+static bool is_alnum_ascii(uint8_t c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+           (c >= 'a' && c <= 'z');
+}
+
+/* First and last characters of the first ALPN value ("00" if none); the
+ * hex form's first and last digits when either end is not alphanumeric. */
+static void ja4_alpn(const pk_tls_fields *f, char out[3]) {
+    static const char hex[] = "0123456789abcdef";
+    if (!f->has_alpn || f->alpn_len == 0) {
+        memcpy(out, "00", 3);
+        return;
+    }
+    if (is_alnum_ascii(f->alpn_first) && is_alnum_ascii(f->alpn_last)) {
+        out[0] = (char)f->alpn_first;
+        out[1] = (char)f->alpn_last;
+    } else {
+        out[0] = hex[f->alpn_first >> 4];
+        out[1] = hex[f->alpn_last & 0x0f];
+    }
+    out[2] = '\0';
+}
+
+static void sort_u16(uint16_t *v, size_t n) {
+    for (size_t i = 1; i < n; i++) {
+        uint16_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+/* Non-GREASE values of l (minus SNI and ALPN when drop_sni_alpn), sorted
+ * when sort; returns how many were written to dst. */
+static size_t ja4_values(const pk_tls_list *l, bool drop_sni_alpn, bool sort,
+                         uint16_t *dst) {
+    size_t n = 0;
+    for (uint16_t i = 0; i < l->n; i++) {
+        uint16_t v = l->v[i];
+        if (pk_tls_is_grease(v)) continue;
+        if (drop_sni_alpn && (v == 0x0000 || v == 0x0010)) continue;
+        dst[n++] = v;
+    }
+    if (sort) sort_u16(dst, n);
+    return n;
+}
+
+static void hex_list(sbuf *b, const uint16_t *v, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (i) sb_puts(b, ",");
+        sb_hex4(b, v[i]);
+    }
+}
+
+/* b: sorted ciphers. */
+static bool ja4_b(const pk_tls_fields *f, char out[13]) {
+    uint16_t v[PK_TLS_LIST_MAX];
+    size_t n = ja4_values(&f->ciphers, false, true, v);
+    if (n == 0) {
+        memcpy(out, "000000000000", 13);
+        return true;
+    }
+    char s[PK_TLS_LIST_MAX * 5 + 1];
+    sbuf b;
+    sb_init(&b, s, sizeof s);
+    hex_list(&b, v, n);
+    return !b.overflow && digest_hex(EVP_sha256(), s, b.len, out, 12);
+}
+
+/* c: sorted extensions without SNI/ALPN, '_', signature algorithms. */
+static bool ja4_c(const pk_tls_fields *f, char out[13]) {
+    uint16_t e[PK_TLS_LIST_MAX], g[PK_TLS_LIST_MAX];
+    size_t ne = ja4_values(&f->exts, true, true, e);
+    size_t ng = ja4_values(&f->sig_algs, false, false, g);
+    if (ne == 0) {
+        memcpy(out, "000000000000", 13);
+        return true;
+    }
+    char s[PK_TLS_LIST_MAX * 10 + 2];
+    sbuf b;
+    sb_init(&b, s, sizeof s);
+    hex_list(&b, e, ne);
+    if (ng) {
+        sb_puts(&b, "_");
+        hex_list(&b, g, ng);
+    }
+    return !b.overflow && digest_hex(EVP_sha256(), s, b.len, out, 12);
+}
+
+bool pk_ja4(const pk_tls_fields *f, bool quic, char *out) {
+    char alpn[3], hb[13], hc[13];
+    ja4_alpn(f, alpn);
+    if (!ja4_b(f, hb) || !ja4_c(f, hc)) {
+        out[0] = '\0';
+        return false;
+    }
+    snprintf(out, PK_JA4_LEN + 1, "%c%s%c%02u%02u%s_%s_%s", quic ? 'q' : 't',
+             pk_ja4_version_code(ja4_version(f)), f->has_sni_ext ? 'd' : 'i',
+             count_non_grease(&f->ciphers), count_non_grease(&f->exts), alpn,
+             hb, hc);
+    return true;
+}
