@@ -2,9 +2,18 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+typedef struct pk_capture_loop {
+    pk_capture *cap;
+    pk_sensor *sensor;
+    pk_capture_signals *sig;
+    pk_capture_tick_fn tick;
+    void *tick_ctx;
+} pk_capture_loop;
 
 static int64_t mono_usec(void) {
     struct timespec ts;
@@ -110,31 +119,50 @@ static void record_drops(pk_capture *c) {
     }
 }
 
+/* Handles one frame handed over by libpcap. */
+static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *data) {
+    pk_capture_loop *l = (pk_capture_loop *)user;
+    int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+    pace(l->cap, ts, l->sig);
+    pk_sensor_packet(l->sensor, data, h->caplen, h->len, ts);
+    if (l->tick) l->tick(l->tick_ctx);
+    if (l->sig->stop) pcap_breakloop(l->cap->pcap);
+}
+
+/* Live: non-blocking reads and our own poll() with a short timeout, so a
+ * signal or an idle interface never leaves the loop stuck in the kernel
+ * (on Linux the capture timeout only runs once a packet has arrived). */
+static int wait_readable(pk_capture *c) {
+    struct pollfd pfd = {.fd = pcap_get_selectable_fd(c->pcap), .events = POLLIN};
+    if (pfd.fd < 0) return 0;
+    int rc = poll(&pfd, 1, 100);
+    return rc < 0 && errno != EINTR ? -1 : 0;
+}
+
+static int read_error(pk_capture *c, pk_sensor *s) {
+    snprintf(c->error, sizeof c->error, "%s: read error after packet %llu: %s",
+             c->live ? c->cfg.iface : c->cfg.file,
+             (unsigned long long)s->st.packets, pcap_geterr(c->pcap));
+    record_drops(c);
+    return -1;
+}
+
 int pk_capture_run(pk_capture *c, pk_sensor *s, pk_capture_signals *sig,
                    pk_capture_tick_fn tick, void *tick_ctx) {
     s->linktype = pcap_datalink(c->pcap);
     s->pcap_filename = c->live ? NULL : c->cfg.file;
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    int rc;
+    pk_capture_loop l = {c, s, sig, tick, tick_ctx};
+    if (c->live && pcap_setnonblock(c->pcap, 1, c->error) != 0) return -1;
     while (!sig->stop) {
-        rc = pcap_next_ex(c->pcap, &h, &data);
-        if (rc == 1) {
-            int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-            pace(c, ts, sig);
-            pk_sensor_packet(s, data, h->caplen, h->len, ts);
-        } else if (rc == 0) {
-            pk_sensor_idle(s);           /* live timeout: a quiescent point */
-        } else if (rc == PCAP_ERROR_BREAK) {
-            break;
-        } else {
-            snprintf(c->error, sizeof c->error, "%s: read error after packet %llu: %s",
-                     c->live ? c->cfg.iface : c->cfg.file,
-                     (unsigned long long)s->st.packets, pcap_geterr(c->pcap));
-            record_drops(c);
-            return -1;
+        int n = pcap_dispatch(c->pcap, 256, on_frame, (u_char *)&l);
+        if (n == PCAP_ERROR_BREAK) break;
+        if (n < 0) return read_error(c, s);
+        if (!c->live && n == 0) break;            /* end of file */
+        if (n == 0) {
+            pk_sensor_idle(s);                    /* a quiescent point */
+            if (tick) tick(tick_ctx);
+            if (wait_readable(c) != 0) return read_error(c, s);
         }
-        if (tick) tick(tick_ctx);
     }
     record_drops(c);
     return 0;

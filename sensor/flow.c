@@ -14,7 +14,8 @@ struct pk_flow_table {
     pk_flow *flows;
     uint32_t *buckets;
     uint32_t capacity, nbuckets, bucket_mask;
-    uint32_t free_head;            /* chain of unused entries via hash_next */
+    uint32_t free_head;            /* chain of freed entries via hash_next */
+    uint32_t never_used;           /* entries [never_used, capacity) untouched */
     uint32_t lru_head, lru_tail;   /* head = least recently seen */
     int64_t idle_usec;
     pk_stream_pool *pool;          /* window buffers of all streams */
@@ -49,9 +50,6 @@ pk_flow_table *pk_flow_table_new(const pk_flow_config *cfg) {
         pk_flow_table_free(t);
         return NULL;
     }
-    for (uint32_t i = 0; i < t->capacity; i++)
-        t->flows[i].hash_next = i + 1 < t->capacity ? i + 2 : 0;
-    t->free_head = 1;
     t->idle_usec = (int64_t)cfg->idle_timeout_s * 1000000;
     t->pool = pk_stream_pool_new(cfg->stream_buffers);
     if (!t->pool) {
@@ -64,7 +62,7 @@ pk_flow_table *pk_flow_table_new(const pk_flow_config *cfg) {
 void pk_flow_table_free(pk_flow_table *t) {
     if (!t) return;
     if (t->flows)
-        for (uint32_t i = 0; i < t->capacity; i++) free(t->flows[i].seen_more);
+        for (uint32_t i = 0; i < t->never_used; i++) free(t->flows[i].seen_more);
     free(t->flows);
     free(t->buckets);
     pk_stream_pool_free(t->pool);
@@ -164,7 +162,10 @@ static void expire_idle(pk_flow_table *t, int64_t now) {
     }
 }
 
+/* Entries are handed out in order first, so a large table costs no
+ * memory until flows fill it (calloc'd pages stay untouched). */
 static uint32_t take_entry(pk_flow_table *t) {
+    if (!t->free_head && t->never_used < t->capacity) return ++t->never_used;
     if (!t->free_head) {            /* full: evict the least recently seen */
         t->st.evicted++;
         flow_remove(t, t->lru_head);
