@@ -5,7 +5,10 @@
  * A TLS direction is done after its ClientHello; HTTP and DNS-over-TCP
  * directions go on message after message (bodies are skipped unread) up to
  * PK_APP_MAX_MESSAGES. UDP: every datagram on a DNS port is parsed, and
- * elsewhere a datagram is read as DNS only when it is a plausible query.
+ * elsewhere a datagram is read as DNS only when it is a plausible query;
+ * the first long-header datagrams of a UDP direction are tried as QUIC v1
+ * Initials (decrypted with the keys derived from the connection id) and
+ * their ClientHello is matched like a TLS one.
  */
 #include "app.h"
 
@@ -14,9 +17,11 @@
 #include "detect.h"
 #include "proto_dns.h"
 #include "proto_http.h"
+#include "proto_quic.h"
 #include "proto_tls.h"
 
 #define PK_APP_MAX_MESSAGES 64   /* per direction: HTTP requests, DNS messages */
+#define PK_APP_MAX_QUIC_TRIES 4  /* long-header datagrams tried per direction */
 
 typedef struct app_ctx {
     pk_sensor *s;
@@ -136,7 +141,25 @@ static size_t stream_consumer(void *ctx, const uint8_t *d, size_t n, bool *done)
     }
 }
 
-static void app_udp(pk_sensor *s, pk_flow *f, const pk_packet *p) {
+/* A QUIC v1 long-header Initial: the first datagrams of a flow only. */
+static bool try_quic(pk_sensor *s, pk_flow *f, int dir, const pk_packet *p) {
+    pk_stream *st = &f->dir[dir];
+    if (p->payload_len < 7 || st->done || (p->payload[0] & 0xf0) != 0xc0) return false;
+    if (++st->app_msgs > PK_APP_MAX_QUIC_TRIES) {
+        st->done = 1;
+        return false;
+    }
+    pk_tls_hello h;
+    if (pk_quic_parse_initial(p->payload, p->payload_len, &h, &s->tls, &s->quic) != PK_PARSE_OK)
+        return false;
+    app_ctx c = {s, f, p, st};
+    observe_tls(&c, &h);
+    st->done = 1;
+    return true;
+}
+
+static void app_udp(pk_sensor *s, pk_flow *f, int dir, const pk_packet *p) {
+    if (try_quic(s, f, dir, p)) return;
     if (p->payload_len < 12) return;
     bool known = is_dns_port(p->sport) || is_dns_port(p->dport);
     pk_dns_query q;
@@ -149,7 +172,7 @@ static void app_udp(pk_sensor *s, pk_flow *f, const pk_packet *p) {
 void pk_app_packet(pk_sensor *s, pk_flow *f, int dir, const pk_packet *p) {
     if (!p->l4_ok) return;
     if (p->proto == 17) {
-        app_udp(s, f, p);
+        app_udp(s, f, dir, p);
         return;
     }
     if (p->proto != 6) return;

@@ -49,7 +49,7 @@ static void raise_alert(pk_sensor *s, pk_flow *f, const pk_packet *p,
         return;
     }
     s->st.alerts++;
-    s->sink(s->sink_ctx, json, strlen(json));
+    s->sink(s->sink_ctx, a.seq, json, strlen(json));
     free(json);
 }
 

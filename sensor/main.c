@@ -210,8 +210,9 @@ typedef struct run_ctx {
     uint64_t write_errors;
 } run_ctx;
 
-static void write_alert(void *ctx, const char *json, size_t len) {
+static void write_alert(void *ctx, uint64_t seq, const char *json, size_t len) {
     run_ctx *r = ctx;
+    (void)seq;
     if (fwrite(json, 1, len, r->alerts) != len || fputc('\n', r->alerts) == EOF)
         r->write_errors++;
 }

@@ -18,8 +18,8 @@ void pk_sensor_config_defaults(pk_sensor_config *cfg) {
     cfg->home_net = PK_HOMENET_DEFAULT;
 }
 
-static void discard_alert(void *ctx, const char *json, size_t len) {
-    (void)ctx; (void)json; (void)len;
+static void discard_alert(void *ctx, uint64_t seq, const char *json, size_t len) {
+    (void)ctx; (void)seq; (void)json; (void)len;
 }
 
 /* Alert sequence numbers start from the wall clock in microseconds, so a
@@ -132,4 +132,5 @@ void pk_sensor_counters(const pk_sensor *s, pk_counter_cb cb, void *ctx) {
     pk_dns_counters(&s->dns, cb, ctx);
     pk_tls_counters(&s->tls, cb, ctx);
     pk_http_counters(&s->http, cb, ctx);
+    pk_quic_counters(&s->quic, cb, ctx);
 }

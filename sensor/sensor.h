@@ -19,11 +19,14 @@
 #include "istore.h"
 #include "proto_dns.h"
 #include "proto_http.h"
+#include "proto_quic.h"
 #include "proto_tls.h"
 #include "stream.h"
 
 /* Where alert lines go; the uplink plugs in here. */
-typedef void (*pk_alert_sink_fn)(void *ctx, const char *json, size_t len);
+/* seq is the alert's sequence number (the number in its alert_id). */
+typedef void (*pk_alert_sink_fn)(void *ctx, uint64_t seq, const char *json,
+                                 size_t len);
 
 typedef struct pk_sensor_stats {
     uint64_t packets, bytes, alerts, suppressed, alert_errors;
@@ -46,6 +49,7 @@ typedef struct pk_sensor {
     pk_dns_stats dns;
     pk_tls_stats tls;
     pk_http_stats http;
+    pk_quic_stats quic;
     pk_stream_stats stream;
     pk_sensor_stats st;
 
