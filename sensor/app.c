@@ -18,6 +18,7 @@
 #include "proto_dns.h"
 #include "proto_http.h"
 #include "proto_quic.h"
+#include "reader.h"
 #include "proto_tls.h"
 
 #define PK_APP_MAX_MESSAGES 64   /* per direction: HTTP requests, DNS messages */
@@ -71,74 +72,95 @@ static size_t http_consumed(const pk_http_request *r, bool *done) {
     return (size_t)total;
 }
 
-static size_t parse_tls(app_ctx *c, const uint8_t *d, size_t n, bool *done) {
+/* Each parser returns PK_PARSE_NOT_MINE without counting anything, so the
+ * first bytes of a direction are offered to each in turn and the first
+ * that claims them owns the direction. */
+static pk_parse_result parse_tls(app_ctx *c, const uint8_t *d, size_t n,
+                                 size_t *used, bool *done) {
     pk_tls_hello h;
     pk_parse_result r = pk_tls_parse_stream(d, n, &h, &c->s->tls);
-    if (r == PK_PARSE_NEED_MORE) return 0;
+    *used = 0;
     if (r == PK_PARSE_OK) observe_tls(c, &h);
-    *done = true;
-    return 0;
+    if (r != PK_PARSE_NEED_MORE) *done = true;
+    return r;
 }
 
-static size_t parse_http(app_ctx *c, const uint8_t *d, size_t n, bool *done) {
+static pk_parse_result parse_http(app_ctx *c, const uint8_t *d, size_t n,
+                                  size_t *used, bool *done) {
     pk_http_request req;
     pk_parse_result r = pk_http_parse_request(d, n, &req, &c->s->http);
-    if (r == PK_PARSE_NEED_MORE) return 0;
+    *used = 0;
+    if (r == PK_PARSE_NEED_MORE || r == PK_PARSE_NOT_MINE) return r;
     if (r != PK_PARSE_OK) {
         *done = true;
-        return 0;
+        return r;
     }
     observe_http(c, &req);
-    if (++c->st->app_msgs >= PK_APP_MAX_MESSAGES) {
-        *done = true;
-        return 0;
-    }
-    return http_consumed(&req, done);
+    if (++c->st->app_msgs >= PK_APP_MAX_MESSAGES) *done = true;
+    else *used = http_consumed(&req, done);
+    return r;
 }
 
-static size_t parse_dns_tcp(app_ctx *c, const uint8_t *d, size_t n, bool *done) {
+static pk_parse_result parse_dns_tcp(app_ctx *c, const uint8_t *d, size_t n,
+                                     size_t *used, bool *done) {
     pk_dns_query q;
     pk_parse_result r = pk_dns_parse_tcp(d, n, &q, &c->s->dns);
-    if (r == PK_PARSE_NEED_MORE) return 0;
+    *used = 0;
+    if (r == PK_PARSE_NEED_MORE) return r;
+    if (r == PK_PARSE_OK) observe_dns(c, &q);
     if (r != PK_PARSE_OK || ++c->st->app_msgs >= PK_APP_MAX_MESSAGES) {
-        if (r == PK_PARSE_OK) observe_dns(c, &q);
         *done = true;
-        return 0;
+        return r;
     }
-    observe_dns(c, &q);
-    return 2 + (size_t)((d[0] << 8) | d[1]);
+    pk_reader rd;
+    rd_init(&rd, d, n);
+    *used = 2 + (size_t)rd_be16(&rd);     /* the message just parsed */
+    return r;
 }
 
-/* Decides what a direction carries from its first bytes. */
-static uint8_t recognise(app_ctx *c, const uint8_t *d, size_t n, bool *wait) {
-    pk_tls_hello h;
-    pk_http_request req;
-    *wait = false;
-    pk_parse_result t = pk_tls_parse_stream(d, n < 6 ? n : 6, &h, &c->s->tls);
-    if (t != PK_PARSE_NOT_MINE) return PK_APP_TLS;
-    pk_parse_result r = pk_http_parse_request(d, n < 8 ? n : 8, &req, &c->s->http);
-    if (r != PK_PARSE_NOT_MINE) return PK_APP_HTTP;
-    if (is_dns_port(c->p->sport) || is_dns_port(c->p->dport)) return PK_APP_DNS_TCP;
-    if (n < 8) *wait = true;
-    return PK_APP_UNKNOWN;
+typedef pk_parse_result (*app_parser)(app_ctx *, const uint8_t *, size_t,
+                                      size_t *, bool *);
+
+static app_parser parser_of(uint8_t app) {
+    switch (app) {
+    case PK_APP_TLS: return parse_tls;
+    case PK_APP_HTTP: return parse_http;
+    case PK_APP_DNS_TCP: return parse_dns_tcp;
+    default: return NULL;
+    }
+}
+
+/* Offers the first bytes to TLS, then HTTP, then (on DNS ports) DNS. */
+static size_t recognise(app_ctx *c, const uint8_t *d, size_t n, bool *done) {
+    static const uint8_t order[] = {PK_APP_TLS, PK_APP_HTTP, PK_APP_DNS_TCP};
+    bool dns_port = is_dns_port(c->p->sport) || is_dns_port(c->p->dport);
+    bool undecided = false;
+    for (size_t i = 0; i < sizeof order; i++) {
+        if (order[i] == PK_APP_DNS_TCP && !dns_port) break;
+        size_t used;
+        bool fin = false;
+        pk_parse_result r = parser_of(order[i])(c, d, n, &used, &fin);
+        if (r == PK_PARSE_NOT_MINE) continue;
+        if (r == PK_PARSE_NEED_MORE && order[i] != PK_APP_TLS && n < 8) {
+            undecided = true;          /* too few bytes to tell HTTP apart */
+            continue;
+        }
+        c->st->app = order[i];
+        *done = fin;
+        return used;
+    }
+    *done = !undecided;
+    return 0;
 }
 
 static size_t stream_consumer(void *ctx, const uint8_t *d, size_t n, bool *done) {
     app_ctx *c = ctx;
-    if (c->st->app == PK_APP_UNKNOWN) {
-        bool wait;
-        c->st->app = recognise(c, d, n, &wait);
-        if (c->st->app == PK_APP_UNKNOWN) {
-            *done = !wait;
-            return 0;
-        }
-    }
-    switch (c->st->app) {
-    case PK_APP_TLS: return parse_tls(c, d, n, done);
-    case PK_APP_HTTP: return parse_http(c, d, n, done);
-    case PK_APP_DNS_TCP: return parse_dns_tcp(c, d, n, done);
-    default: *done = true; return 0;
-    }
+    if (c->st->app == PK_APP_UNKNOWN) return recognise(c, d, n, done);
+    app_parser parse = parser_of(c->st->app);
+    size_t used = 0;
+    if (!parse) *done = true;
+    else parse(c, d, n, &used, done);
+    return used;
 }
 
 /* A QUIC v1 long-header Initial: the first datagrams of a flow only. */
