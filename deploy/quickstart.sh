@@ -33,7 +33,8 @@ fmt = "{:<26} {:<9} {:<40} {:<28} {:<13} {}"
 print(fmt.format("time", "field", "observed", "indicator", "tlp", "flow"))
 for a in rows:
     p = a["picket"]; i = p["indicator"]
-    flow = "%s:%s -> %s:%s %s" % (a["src_ip"], a.get("src_port", ""), a["dest_ip"], a.get("dest_port", ""), a["proto"])
+    ep = lambda ip, port: ("[%s]" % ip if ":" in ip else ip) + (":%s" % port if port != "" else "")
+    flow = "%s -> %s %s" % (ep(a["src_ip"], a.get("src_port", "")), ep(a["dest_ip"], a.get("dest_port", "")), a["proto"])
     print(fmt.format(a["timestamp"][:26], p["field"], p["observed"][:40], i["value"][:28], str(i["tlp"]), flow))
 PY
 echo "quickstart: sensor log and counters: $work/sensor.log"
