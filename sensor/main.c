@@ -16,6 +16,7 @@
 #include "capture.h"
 #include "istore_files.h"
 #include "log.h"
+#include "privdrop.h"
 #include "reload.h"
 #include "sensor.h"
 
@@ -28,6 +29,7 @@ typedef struct sensor_opts {
     int nindicator_files;
     const char *alerts_path;
     const char *sensor_id, *partner, *exercise;
+    const char *user, *group;
     bool stats;
 } sensor_opts;
 
@@ -72,6 +74,11 @@ static void usage(FILE *f) {
 "      --flow-memory MB     flow table bound (default 64)\n"
 "      --flow-timeout S     idle flow timeout in seconds (default 120)\n"
 "\n"
+"Privileges:\n"
+"      --user USER          after opening the capture and outputs, switch to\n"
+"                           USER (and its group, or --group GROUP)\n"
+"      --group GROUP        group to switch to with --user\n"
+"\n"
 "Other:\n"
 "      --stats              print counters on exit and on SIGUSR1 (packets,\n"
 "                           bytes, decoded by layer, malformed by reason,\n"
@@ -85,7 +92,7 @@ static void usage(FILE *f) {
 enum {
     OPT_SENSOR_ID = 256, OPT_PARTNER, OPT_EXERCISE, OPT_REPLAY, OPT_STATS,
     OPT_HOME_NET, OPT_SNAPLEN, OPT_BUFFER, OPT_NO_PROMISC, OPT_FLOW_MEM,
-    OPT_FLOW_TIMEOUT,
+    OPT_FLOW_TIMEOUT, OPT_USER, OPT_GROUP,
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +112,8 @@ static const struct option long_opts[] = {
     {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
     {"flow-memory", required_argument, NULL, OPT_FLOW_MEM},
     {"flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT},
+    {"user", required_argument, NULL, OPT_USER},
+    {"group", required_argument, NULL, OPT_GROUP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -174,6 +183,8 @@ static int apply_opt(int c, const char *arg, sensor_opts *o) {
     case OPT_PARTNER: o->partner = arg; return 0;
     case OPT_EXERCISE: o->exercise = arg; return 0;
     case OPT_STATS: o->stats = true; return 0;
+    case OPT_USER: o->user = arg; return 0;
+    case OPT_GROUP: o->group = arg; return 0;
     case OPT_HOME_NET: o->sensor.home_net = arg; return 0;
     case OPT_NO_PROMISC: o->cap.promisc = false; return 0;
     default: return numeric_opt(c, arg, o);
@@ -197,6 +208,8 @@ static int parse_args(int argc, char **argv, sensor_opts *o) {
         return bad_usage("%s", "give exactly one of -r FILE or -i INTERFACE");
     if (o->cap.replay_speed > 0 && !o->cap.file)
         return bad_usage("%s", "--replay-speed applies to -r only");
+    if (o->group && !o->user)
+        return bad_usage("%s", "--group needs --user");
     if (o->nindicator_files == 0)
         return bad_usage("%s", "no indicators: give at least one -I FILE");
     return -1;
@@ -294,6 +307,11 @@ static int setup(run_ctx *r, sensor_opts *o) {
         return -1;
     }
     pk_reloader_init(&r->reloader, &r->sensor, o->indicator_files, o->nindicator_files);
+    if (o->user && pk_drop_privileges(o->user, o->group, err, sizeof err) != 0) {
+        pk_log(PK_LOG_ERR, "%s", err);
+        return -1;
+    }
+    if (o->user) pk_log(PK_LOG_INFO, "running as user %s", o->user);
     return 0;
 }
 

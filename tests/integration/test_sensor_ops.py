@@ -136,6 +136,36 @@ def test_full_speed(tmp):
     check(rc == 0 and took < 3.0, "--replay-speed 0 (default) runs as fast as possible (%.2f s)" % took)
 
 
+def test_privilege_drop(tmp):
+    if os.geteuid() != 0:
+        print("# skip privilege drop: needs root (runs in CI)")
+        return
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    ind = os.path.join(tmp, "priv.txt")
+    open(ind, "w").write("ip:192.0.2.1\n")
+    os.chmod(ind, 0o644)
+    seen = {}
+
+    def read_ids(p):
+        for line in open("/proc/%d/status" % p.pid):
+            if line.startswith(("Uid:", "Gid:", "Groups:")):
+                key, _, vals = line.partition(":")
+                seen[key] = vals.split()
+
+    rc, err, _ = run_sensor(["-r", CAPTURE, "-I", ind, "-o", os.path.join(tmp, "p.jsonl"),
+                             "--replay-speed", "8", "--user", "nobody"],
+                            actions=[(0.6, read_ids)])
+    check(rc == 0, "--user nobody run exits 0 (rc=%d, %s)" % (rc, err.strip()[-200:]))
+    uids = set(seen.get("Uid", []))
+    gids = set(seen.get("Gid", []))
+    check(uids == {str(nobody.pw_uid)}, "real, effective, saved and fs uid are nobody's (%s)" % uids)
+    check(gids == {str(nobody.pw_gid)} and seen.get("Groups") == [str(nobody.pw_gid)],
+          "gids and supplementary groups are nobody's group only (%s, %s)" % (gids, seen.get("Groups")))
+    rc, err, _ = run_sensor(["-r", CAPTURE, "-I", ind, "--user", "no-such-user-x"])
+    check(rc == 1 and "no-such-user-x" in err, "an unknown --user is a fatal error naming it")
+
+
 def main():
     if not os.path.exists(SENSOR):
         print("skip: %s not built" % SENSOR)
@@ -147,6 +177,7 @@ def main():
         test_pacing_reload_exercise(tmp)
         test_failed_reload_keeps_set(tmp)
         test_full_speed(tmp)
+        test_privilege_drop(tmp)
     passed = sum(results)
     print("%d passed, %d failed" % (passed, len(results) - passed))
     return 0 if all(results) else 1
