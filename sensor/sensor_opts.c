@@ -1,0 +1,251 @@
+/* sensor_opts.c - picket-sensor's flags and help (see sensor_opts.h). */
+#include "sensor_opts.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "uplink.h"
+
+void sensor_opts_defaults(sensor_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->cap.snaplen = 65535;
+    o->cap.buffer_mb = 64;
+    o->cap.promisc = true;
+    o->spool_max_mb = 256;
+    o->drain_timeout_s = 30;
+    pk_sensor_config_defaults(&o->sensor);
+}
+
+
+static void usage(FILE *f) {
+    fprintf(f,
+"usage: picket-sensor -r FILE | -i IFACE  -I INDICATORS... [options]\n"
+"\n"
+"Matches traffic against shared indicators and writes one EVE-compatible\n"
+"JSON alert per line.\n"
+"\n"
+"Source (exactly one):\n"
+"  -r, --read FILE          read a pcap or pcapng capture file\n"
+"  -i, --interface IF       capture live on interface IF\n"
+"  -f, --filter BPF         BPF filter applied to the source\n"
+"\n"
+"Indicators and alerts:\n"
+"  -I, --indicators FILE    indicator file (Zeek intel, STIX 2.1, iprep CSV or\n"
+"                           plain list; detected by content); repeatable.\n"
+"                           SIGHUP re-reads them without pausing capture.\n"
+"  -o, --alerts FILE        alert output, JSON lines ('-' = stdout, default)\n"
+"      --sensor-id ID       sensor name in alerts (default: host name)\n"
+"      --partner NAME       partner (nation/team) in alerts\n"
+"      --exercise NAME      tag every alert as part of an exercise\n"
+"      --home-net CIDRS     comma-separated home prefixes for 'direction'\n"
+"                           (default " PK_HOMENET_DEFAULT ")\n"
+"\n"
+"Capture:\n"
+"      --replay-speed X     with -r: 0 = as fast as possible (default),\n"
+"                           1 = capture pace, 10 = ten times faster\n"
+"      --snaplen N          bytes captured per frame (default 65535)\n"
+"      --buffer-mb N        kernel capture buffer in MiB (default 64)\n"
+"      --no-promisc         do not put the interface in promiscuous mode\n"
+"      --flow-memory MB     flow table bound (default 64)\n"
+"      --flow-timeout S     idle flow timeout in seconds (default 120)\n"
+"\n"
+"Collector uplink (alerts are spooled to disk, sent over mutual TLS, and\n"
+"removed once the collector has applied them):\n"
+"  -c, --collector HOST:PORT  send alerts to this collector\n"
+"      --ca FILE            CA that signed the collector's certificate\n"
+"      --cert FILE          this sensor's certificate (CN = sensor id, O = partner:\n"
+"                           --sensor-id and --partner default to them)\n"
+"      --key FILE           this sensor's private key\n"
+"      --spool DIR          spool directory (required with -c)\n"
+"      --spool-max MB       spool bound; the oldest alerts are dropped and\n"
+"                           counted beyond it (default 256)\n"
+"      --drain-timeout S    with -r: wait up to S seconds at the end for the\n"
+"                           collector to acknowledge every alert (default 30)\n"
+"      --insecure           plaintext to a loopback collector (tests only)\n"
+"  With -c, alerts go to the collector only, unless -o is given too.\n"
+"\n"
+"Privileges:\n"
+"      --user USER          after opening the capture and outputs, switch to\n"
+"                           USER (and its group, or --group GROUP)\n"
+"      --group GROUP        group to switch to with --user\n"
+"\n"
+"Other:\n"
+"      --stats              print counters on exit and on SIGUSR1 (packets,\n"
+"                           bytes, decoded by layer, malformed by reason,\n"
+"                           flows, alerts, pcap drops)\n"
+"  -h, --help               this help\n"
+"  -V, --version            version\n"
+"\n"
+"Exit status: 0 success, 1 fatal error, 2 bad usage.\n");
+}
+
+enum {
+    OPT_SENSOR_ID = 256, OPT_PARTNER, OPT_EXERCISE, OPT_REPLAY, OPT_STATS,
+    OPT_HOME_NET, OPT_SNAPLEN, OPT_BUFFER, OPT_NO_PROMISC, OPT_FLOW_MEM,
+    OPT_FLOW_TIMEOUT, OPT_USER, OPT_GROUP, OPT_CA, OPT_CERT, OPT_KEY,
+    OPT_SPOOL, OPT_SPOOL_MAX, OPT_DRAIN, OPT_INSECURE,
+};
+
+static const struct option long_opts[] = {
+    {"read", required_argument, NULL, 'r'},
+    {"interface", required_argument, NULL, 'i'},
+    {"filter", required_argument, NULL, 'f'},
+    {"indicators", required_argument, NULL, 'I'},
+    {"alerts", required_argument, NULL, 'o'},
+    {"sensor-id", required_argument, NULL, OPT_SENSOR_ID},
+    {"partner", required_argument, NULL, OPT_PARTNER},
+    {"exercise", required_argument, NULL, OPT_EXERCISE},
+    {"replay-speed", required_argument, NULL, OPT_REPLAY},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"home-net", required_argument, NULL, OPT_HOME_NET},
+    {"snaplen", required_argument, NULL, OPT_SNAPLEN},
+    {"buffer-mb", required_argument, NULL, OPT_BUFFER},
+    {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
+    {"flow-memory", required_argument, NULL, OPT_FLOW_MEM},
+    {"flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT},
+    {"collector", required_argument, NULL, 'c'},
+    {"ca", required_argument, NULL, OPT_CA},
+    {"cert", required_argument, NULL, OPT_CERT},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"spool", required_argument, NULL, OPT_SPOOL},
+    {"spool-max", required_argument, NULL, OPT_SPOOL_MAX},
+    {"drain-timeout", required_argument, NULL, OPT_DRAIN},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"user", required_argument, NULL, OPT_USER},
+    {"group", required_argument, NULL, OPT_GROUP},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+__attribute__((format(printf, 1, 2)))
+static int bad_usage(const char *fmt, ...) {
+    fprintf(stderr, "picket-sensor: ");
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'picket-sensor --help'.\n");
+    return 2;
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+static int numeric_opt(int c, const char *arg, sensor_opts *o) {
+    long v;
+    double d;
+    char *end;
+    switch (c) {
+    case OPT_REPLAY:
+        d = strtod(arg, &end);
+        if (!*arg || *end || d < 0 || d > 1e6) return bad_usage("bad --replay-speed '%s'", arg);
+        o->cap.replay_speed = d;
+        return 0;
+    case OPT_SNAPLEN:
+        if (!parse_long(arg, 64, 262144, &v)) return bad_usage("bad --snaplen '%s'", arg);
+        o->cap.snaplen = (int)v;
+        return 0;
+    case OPT_BUFFER:
+        if (!parse_long(arg, 1, 4096, &v)) return bad_usage("bad --buffer-mb '%s'", arg);
+        o->cap.buffer_mb = (int)v;
+        return 0;
+    case OPT_FLOW_MEM:
+        if (!parse_long(arg, 1, 1 << 20, &v)) return bad_usage("bad --flow-memory '%s'", arg);
+        o->sensor.flow.memory_bytes = (size_t)v << 20;
+        return 0;
+    case OPT_SPOOL_MAX:
+        if (!parse_long(arg, 1, 1 << 20, &v)) return bad_usage("bad --spool-max '%s'", arg);
+        o->spool_max_mb = v;
+        return 0;
+    case OPT_DRAIN:
+        if (!parse_long(arg, 0, 86400, &v)) return bad_usage("bad --drain-timeout '%s'", arg);
+        o->drain_timeout_s = v;
+        return 0;
+    case OPT_FLOW_TIMEOUT:
+        if (!parse_long(arg, 1, 86400, &v)) return bad_usage("bad --flow-timeout '%s'", arg);
+        o->sensor.flow.idle_timeout_s = (uint32_t)v;
+        return 0;
+    }
+    return bad_usage("internal: unknown option %d", c);
+}
+
+static int apply_opt(int c, const char *arg, sensor_opts *o) {
+    switch (c) {
+    case 'r': o->cap.file = arg; return 0;
+    case 'i': o->cap.iface = arg; return 0;
+    case 'f': o->cap.filter = arg; return 0;
+    case 'o': o->alerts_path = arg; return 0;
+    case 'I':
+        if (o->nindicator_files >= MAX_INDICATOR_FILES)
+            return bad_usage("too many -I files (at most 256): '%s'", arg);
+        o->indicator_files[o->nindicator_files++] = arg;
+        return 0;
+    case OPT_SENSOR_ID: o->sensor_id = arg; return 0;
+    case OPT_PARTNER: o->partner = arg; return 0;
+    case OPT_EXERCISE: o->exercise = arg; return 0;
+    case OPT_STATS: o->stats = true; return 0;
+    case 'c': o->collector = arg; return 0;
+    case OPT_CA: o->ca = arg; return 0;
+    case OPT_CERT: o->cert = arg; return 0;
+    case OPT_KEY: o->key = arg; return 0;
+    case OPT_SPOOL: o->spool_dir = arg; return 0;
+    case OPT_INSECURE: o->insecure = true; return 0;
+    case OPT_USER: o->user = arg; return 0;
+    case OPT_GROUP: o->group = arg; return 0;
+    case OPT_HOME_NET: o->sensor.home_net = arg; return 0;
+    case OPT_NO_PROMISC: o->cap.promisc = false; return 0;
+    default: return numeric_opt(c, arg, o);
+    }
+}
+
+/* The uplink's own rules (HOST:PORT, --insecure on loopback only, TLS
+ * files present), plus: a spool is required, and no uplink flag alone. */
+static int check_uplink(const sensor_opts *o) {
+    if (!o->collector) {
+        if (o->ca || o->key || o->spool_dir || o->insecure)
+            return bad_usage("%s", "--ca/--key/--spool/--insecure need -c HOST:PORT");
+        return -1;
+    }
+    if (!o->spool_dir) return bad_usage("%s", "-c needs --spool DIR (alerts wait there until acknowledged)");
+    pk_uplink_config uc = {.collector = o->collector, .ca = o->ca, .cert = o->cert,
+                           .key = o->key, .insecure = o->insecure,
+                           .sensor_id = o->sensor_id ? o->sensor_id : "-"};
+    char err[256];
+    if (pk_uplink_check_config(&uc, err, sizeof err) != 0) return bad_usage("%s", err);
+    return -1;
+}
+
+int sensor_opts_parse(int argc, char **argv, sensor_opts *o) {
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":r:i:f:I:o:c:hV", long_opts, NULL)) != -1) {
+        if (c == 'h') { usage(stdout); return 0; }
+        if (c == 'V') { printf("picket-sensor %s\n", PICKET_VERSION); return 0; }
+        if (c == '?') return bad_usage("unknown option '%s'", argv[optind - 1]);
+        if (c == ':') return bad_usage("option '%s' needs a value", argv[optind - 1]);
+        int rc = apply_opt(c, optarg, o);
+        if (rc) return rc;
+    }
+    if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
+    if (!o->cap.file == !o->cap.iface)
+        return bad_usage("%s", "give exactly one of -r FILE or -i INTERFACE");
+    if (o->cap.replay_speed > 0 && !o->cap.file)
+        return bad_usage("%s", "--replay-speed applies to -r only");
+    if (o->group && !o->user)
+        return bad_usage("%s", "--group needs --user");
+    int rc = check_uplink(o);
+    if (rc >= 0) return rc;
+    if (o->nindicator_files == 0)
+        return bad_usage("%s", "no indicators: give at least one -I FILE");
+    return -1;
+}
+
