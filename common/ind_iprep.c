@@ -99,20 +99,13 @@ static int iprep_record(pk_ldctx *c, uint32_t no, const char *s, size_t n) {
     return pk_ld_emit(c, &ind) < 0 ? -1 : 0;
 }
 
-int pk_load_iprep(pk_ldctx *c, const char *buf, size_t len) {
-    pk_lines it;
-    const char *s;
-    size_t n;
-    pk_ld_reserve_lines(c, buf, len);
-    pk_lines_init(&it, buf, len);
-    while (pk_lines_next(&it, &s, &n)) {
-        pk_ld_trim(&s, &n);
-        if (n == 0 || s[0] == '#')
-            continue;
-        if (!pk_ld_line_ok(c, it.no, s, n))
-            continue;
-        if (iprep_record(c, it.no, s, n) < 0)
-            return -1;
-    }
-    return 0;
+static int iprep_line(pk_ldctx *c, void *state, uint32_t no, const char *s,
+                      size_t n) {
+    (void)state;
+    pk_ld_trim(&s, &n);
+    if (n == 0 || s[0] == '#' || !pk_ld_line_ok(c, no, s, n))
+        return 0;
+    return iprep_record(c, no, s, n);
 }
+
+const pk_line_format pk_iprep_format = {0, NULL, iprep_line, NULL};

@@ -151,76 +151,98 @@ static const char *base_name(const char *path) {
     return slash && slash[1] ? slash + 1 : path;
 }
 
-int pk_ind_load_buffer(pk_ind_list *l, const char *name, const char *buf,
-                       size_t len, int64_t now, pk_load_report *rep) {
+#define STREAM_CHUNK (1u << 20)   /* first read and streaming buffer */
+
+static const pk_line_format *line_format(pk_ind_format f) {
+    switch (f) {
+    case PK_FMT_ZEEK: return &pk_zeek_format;
+    case PK_FMT_IPREP: return &pk_iprep_format;
+    case PK_FMT_PLAIN: return &pk_plain_format;
+    default: return NULL;
+    }
+}
+
+static int load_memory(pk_ldctx *c, const char *buf, size_t len) {
+    const pk_line_format *lf = line_format(c->rep->format);
+    if (c->rep->format == PK_FMT_STIX)
+        return pk_load_stix(c, buf, len);
+    if (lf)
+        return pk_ld_lines_buffer(c, lf, buf, len);
+    return pk_ld_fatal(c, "not a text indicator file (binary or UTF-16)");
+}
+
+static void start_report(pk_load_report *rep, pk_ldctx *c, pk_ind_list *l,
+                         const char *name, int64_t now) {
     memset(rep, 0, sizeof *rep);
     rep->path = name ? name : "(buffer)";
-    pk_ldctx c = {l, rep, rep->path, base_name(rep->path), now};
+    *c = (pk_ldctx){l, rep, rep->path, base_name(rep->path), now};
+}
+
+int pk_ind_load_buffer(pk_ind_list *l, const char *name, const char *buf,
+                       size_t len, int64_t now, pk_load_report *rep) {
+    pk_ldctx c;
+    start_report(rep, &c, l, name, now);
     if (!buf && len > 0)
         return pk_ld_fatal(&c, "no data");
     if (len > PK_LOAD_MAX_FILE)
         return pk_ld_fatal(&c, "larger than %u MiB", PK_LOAD_MAX_FILE >> 20);
     rep->format = pk_ind_detect_format(buf ? buf : "", len);
-    switch (rep->format) {
-    case PK_FMT_ZEEK: return pk_load_zeek(&c, buf, len);
-    case PK_FMT_STIX: return pk_load_stix(&c, buf, len);
-    case PK_FMT_IPREP: return pk_load_iprep(&c, buf, len);
-    case PK_FMT_PLAIN: return pk_load_plain(&c, buf, len);
-    default:
-        return pk_ld_fatal(&c, "not a text indicator file (binary or UTF-16)");
-    }
+    return load_memory(&c, buf ? buf : "", len);
 }
 
-/* Reads at most PK_LOAD_MAX_FILE + 1 bytes (one more than allowed tells the
- * file is too large), in one block sized from fstat when the file has a size. */
-static char *read_all(FILE *f, size_t *len, int *err) {
+/* Reads the rest of f after the first `have` bytes in *buf (of size cap), up
+ * to PK_LOAD_MAX_FILE + 1 bytes (one more than allowed tells it is too big). */
+static int read_rest(pk_ldctx *c, FILE *f, char **buf, size_t *have, size_t cap) {
     const size_t limit = (size_t)PK_LOAD_MAX_FILE + 1;
     struct stat st;
-    size_t cap = 1 << 16, n = 0;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-        cap = (size_t)st.st_size < limit ? (size_t)st.st_size + 1 : limit;
-    char *buf = pk_big_alloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap || cap == limit)
-            break;
-        size_t ncap = cap * 2 < limit ? cap * 2 : limit;
-        char *nb = pk_big_realloc(buf, n, ncap);
+    size_t want = cap * 2;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size >= cap)
+        want = (size_t)st.st_size + 1;
+    while (*have == cap && cap < limit) {
+        size_t ncap = want < limit ? want : limit;
+        char *nb = pk_big_realloc(*buf, *have, ncap);
         if (!nb)
-            free(buf);
-        buf = nb;
+            return pk_ld_fatal(c, "out of memory");
+        *buf = nb;
         cap = ncap;
+        *have += fread(*buf + *have, 1, cap - *have, f);
+        want = cap * 2;
     }
-    *err = !buf ? ENOMEM : ferror(f) ? EIO : n >= limit ? EFBIG : 0;
-    if (*err) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
+    if (ferror(f))
+        return pk_ld_fatal(c, "read error");
+    if (*have >= limit)
+        return pk_ld_fatal(c, "larger than %u MiB", PK_LOAD_MAX_FILE >> 20);
+    return 0;
+}
+
+static int load_stream(pk_ldctx *c, FILE *f) {
+    size_t cap = STREAM_CHUNK;
+    char *buf = malloc(cap);
+    if (!buf)
+        return pk_ld_fatal(c, "out of memory");
+    size_t have = fread(buf, 1, cap, f);
+    int rc = ferror(f) ? pk_ld_fatal(c, "cannot read: %s", strerror(errno)) : 0;
+    c->rep->format = pk_ind_detect_format(buf, have);
+    const pk_line_format *lf = line_format(c->rep->format);
+    if (rc == 0 && lf)
+        rc = pk_ld_lines_stream(c, lf, f, buf, have, cap);
+    else if (rc == 0 && c->rep->format != PK_FMT_STIX)
+        rc = load_memory(c, buf, have);           /* the fatal "not text" */
+    else if (rc == 0 && (rc = read_rest(c, f, &buf, &have, cap)) == 0)
+        rc = load_memory(c, buf, have);
+    free(buf);
+    return rc;
 }
 
 int pk_ind_load_file(pk_ind_list *l, const char *path, int64_t now,
                      pk_load_report *rep) {
+    pk_ldctx c;
+    start_report(rep, &c, l, path, now);
     FILE *f = fopen(path, "rb");
-    int err = errno;
-    size_t len = 0;
-    char *buf = NULL;
-    if (f) {
-        err = 0;
-        buf = read_all(f, &len, &err);
-        fclose(f);
-    }
-    if (!buf) {
-        memset(rep, 0, sizeof *rep);
-        rep->path = path;
-        pk_ldctx c = {l, rep, path, base_name(path), now};
-        if (err == EFBIG)
-            return pk_ld_fatal(&c, "larger than %u MiB", PK_LOAD_MAX_FILE >> 20);
-        return pk_ld_fatal(&c, "cannot read: %s", strerror(err ? err : EIO));
-    }
-    int rc = pk_ind_load_buffer(l, path, buf, len, now, rep);
-    free(buf);
+    if (!f)
+        return pk_ld_fatal(&c, "cannot read: %s", strerror(errno));
+    int rc = load_stream(&c, f);
+    fclose(f);
     return rc;
 }
 

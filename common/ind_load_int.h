@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ind_load.h"
 #include "indicator.h"
@@ -58,8 +59,6 @@ void pk_lines_init(pk_lines *it, const char *buf, size_t len);  /* skips a BOM *
 /* Next line without its "\n" or "\r\n". false at the end. */
 bool pk_lines_next(pk_lines *it, const char **s, size_t *n);
 void pk_ld_trim(const char **s, size_t *n);
-/* Reserves list room for one indicator per line of buf. */
-void pk_ld_reserve_lines(pk_ldctx *c, const char *buf, size_t len);
 /* Skips (and reports) an overlong line, a NUL byte or invalid UTF-8. */
 bool pk_ld_line_ok(pk_ldctx *c, uint32_t no, const char *s, size_t n);
 
@@ -87,10 +86,29 @@ const char *pk_scratch_share(pk_scratch *sc, const char *s, size_t n);
 
 /* ---- the readers ---------------------------------------------------------- */
 
-int pk_load_zeek(pk_ldctx *c, const char *buf, size_t len);
+/* A line-based format: called once per line (without "\n" / "\r\n"; lines
+ * longer than PK_LOAD_MAX_LINE are reported by the driver and never passed).
+ * Returns -1 on a fatal error (set with pk_ld_fatal), else 0. */
+typedef int (*pk_line_fn)(pk_ldctx *c, void *state, uint32_t no,
+                          const char *s, size_t n);
+
+typedef struct pk_line_format {
+    size_t state_size;                        /* zeroed state for the file */
+    int (*begin)(pk_ldctx *c, void *state);   /* optional */
+    pk_line_fn line;
+    void (*end)(void *state);                 /* optional */
+} pk_line_format;
+
+extern const pk_line_format pk_zeek_format, pk_iprep_format, pk_plain_format;
+
+/* Runs a line format over a buffer, or over a file in chunks (buf holds the
+ * first `have` bytes already read; cap is its size, >= 2 * PK_LOAD_MAX_LINE). */
+int pk_ld_lines_buffer(pk_ldctx *c, const pk_line_format *fmt, const char *buf,
+                       size_t len);
+int pk_ld_lines_stream(pk_ldctx *c, const pk_line_format *fmt, FILE *f,
+                       char *buf, size_t have, size_t cap);
+
 int pk_load_stix(pk_ldctx *c, const char *buf, size_t len);
-int pk_load_iprep(pk_ldctx *c, const char *buf, size_t len);
-int pk_load_plain(pk_ldctx *c, const char *buf, size_t len);
 
 /* ---- STIX patterns (ind_stix_pat.c) ----------------------------------------- */
 

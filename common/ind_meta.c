@@ -33,16 +33,6 @@ bool pk_lines_next(pk_lines *it, const char **s, size_t *n) {
     return true;
 }
 
-void pk_ld_reserve_lines(pk_ldctx *c, const char *buf, size_t len) {
-    size_t lines = 1;
-    for (const char *p = buf, *end = buf + len;
-         p < end && (p = memchr(p, '\n', (size_t)(end - p))); p++)
-        lines++;
-    if (lines > PK_LOAD_MAX_ITEMS)
-        lines = PK_LOAD_MAX_ITEMS;
-    pk_ind_list_reserve(c->list, lines);   /* a failure only means growth later */
-}
-
 static bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
            c == '\f';

@@ -53,9 +53,20 @@ static int prefix_type(const char *s, size_t n) {
     return -1;
 }
 
-static bool only_chars(const char *s, size_t n, const char *set) {
+enum { CH_DIGIT = 1, CH_HEX = 2, CH_DOT_SLASH = 4, CH_COLON = 8 };
+
+static unsigned char_class(char c) {
+    if (c >= '0' && c <= '9')
+        return CH_DIGIT;
+    if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+        return CH_HEX;
+    return c == '.' || c == '/' ? CH_DOT_SLASH : c == ':' ? CH_COLON : 0;
+}
+
+/* True when every byte is in one of the classes. */
+static bool only_chars(const char *s, size_t n, unsigned classes) {
     for (size_t i = 0; i < n; i++)
-        if (!strchr(set, s[i]) || s[i] == '\0')
+        if (!(char_class(s[i]) & classes))
             return false;
     return true;
 }
@@ -69,7 +80,7 @@ static bool looks_like_ja4(const char *s, size_t n) {
 
 /* Picks a type for an unprefixed value; -1 with *why when none fits. */
 static int infer_type(const char *s, size_t n, const char **why) {
-    if (n == 32 && only_chars(s, n, "0123456789abcdefABCDEF")) {
+    if (n == 32 && only_chars(s, n, CH_DIGIT | CH_HEX)) {
         *why = "looks like a JA3 hash: fingerprints need the ja3: prefix";
         return -1;
     }
@@ -78,8 +89,8 @@ static int infer_type(const char *s, size_t n, const char **why) {
         return -1;
     }
     bool colon = memchr(s, ':', n), slash = memchr(s, '/', n), dot = memchr(s, '.', n);
-    bool addrish = only_chars(s, n, "0123456789./") ||
-                   (colon && only_chars(s, n, "0123456789abcdefABCDEF:./")) ||
+    bool addrish = only_chars(s, n, CH_DIGIT | CH_DOT_SLASH) ||
+                   (colon && only_chars(s, n, CH_DIGIT | CH_HEX | CH_DOT_SLASH | CH_COLON)) ||
                    (colon && !slash && !dot);
     if (addrish)
         return PK_IND_IPV4;             /* the content picks v4, v6 or CIDR */
@@ -144,22 +155,17 @@ static size_t strip_comment(const char *s, size_t n) {
     return n;
 }
 
-int pk_load_plain(pk_ldctx *c, const char *buf, size_t len) {
-    pk_lines it;
-    const char *s;
-    size_t n;
-    pk_ld_reserve_lines(c, buf, len);
-    pk_lines_init(&it, buf, len);
-    while (pk_lines_next(&it, &s, &n)) {
-        pk_ld_trim(&s, &n);
-        if (n == 0 || s[0] == '#')
-            continue;
-        n = strip_comment(s, n);
-        pk_ld_trim(&s, &n);
-        if (!pk_ld_line_ok(c, it.no, s, n))
-            continue;
-        if (plain_value(c, it.no, s, n) < 0)
-            return -1;
-    }
-    return 0;
+static int plain_line(pk_ldctx *c, void *state, uint32_t no, const char *s,
+                      size_t n) {
+    (void)state;
+    pk_ld_trim(&s, &n);
+    if (n == 0 || s[0] == '#')
+        return 0;
+    n = strip_comment(s, n);
+    pk_ld_trim(&s, &n);
+    if (!pk_ld_line_ok(c, no, s, n))
+        return 0;
+    return plain_value(c, no, s, n);
 }
+
+const pk_line_format pk_plain_format = {0, NULL, plain_line, NULL};

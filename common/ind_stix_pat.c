@@ -64,14 +64,18 @@ static bool read_quoted(parser *p, tok *t) {
     for (; i < p->n && p->s[i] != '\''; i++) {
         char c = p->s[i];
         if (c == '\\') {
-            if (i + 1 >= p->n || (p->s[i + 1] != '\'' && p->s[i + 1] != '\\'))
+            if (i + 1 >= p->n || (p->s[i + 1] != '\'' && p->s[i + 1] != '\\')) {
+                p->pos = p->n;
                 return false;
+            }
             c = p->s[++i];
         }
         dst[k++] = c;
     }
-    if (i >= p->n)
+    if (i >= p->n) {
+        p->pos = p->n;            /* nothing after a broken literal parses */
         return false;
+    }
     dst[k] = '\0';
     t->lit = dst;
     t->litn = k;

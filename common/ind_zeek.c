@@ -33,6 +33,7 @@ typedef struct zeek_cols {
     int ind, type;
     int known[C__COUNT];          /* column index or -1 */
     zfield name[ZEEK_MAX_COLS];
+    bool extra[ZEEK_MAX_COLS];    /* kept in the indicator's extra JSON */
     char sep;
 } zeek_cols;
 
@@ -92,6 +93,11 @@ static int read_header(pk_ldctx *c, zeek_cols *z, uint32_t no, const char *s,
         return pk_ld_fatal(c, "line %u: #fields needs TAB-separated indicator "
                               "and indicator_type columns", no);
     z->n = k - 1;
+    for (int col = 0; col < z->n; col++)
+        z->extra[col] = col != z->ind && col != z->type;
+    for (int j = 0; j < C__COUNT; j++)
+        if (z->known[j] >= 0)
+            z->extra[z->known[j]] = false;
     return 0;
 }
 
@@ -211,21 +217,21 @@ static int meta_tlp(const zrec *r, pk_indicator *ind) {
     return 0;
 }
 
-static bool is_extra(const zeek_cols *z, int col) {
-    if (col == z->ind || col == z->type)
-        return false;
-    for (int j = 0; j < C__COUNT; j++)
-        if (z->known[j] == col)
-            return false;
-    return true;
+static bool has_extra(const zrec *r) {
+    for (int col = 0; col < r->z->n; col++)
+        if (r->z->extra[col] && !field_empty(&r->f[col]))
+            return true;
+    return false;
 }
 
 /* Every other non-empty column, as {"name without meta.": "value"}. */
 static const char *meta_extra(const zrec *r) {
+    if (!has_extra(r))
+        return NULL;
     json_t *o = json_object();
     for (int col = 0; o && col < r->z->n; col++) {
         zfield key = r->z->name[col];
-        if (!is_extra(r->z, col) || field_empty(&r->f[col]) || key.n == 0)
+        if (!r->z->extra[col] || field_empty(&r->f[col]) || key.n == 0)
             continue;
         if (key.n > 5 && strncasecmp(key.s, "meta.", 5) == 0) {
             key.s += 5;
@@ -284,7 +290,8 @@ static int record_value(const zrec *r, pk_indicator *ind, char *buf, size_t cap)
     zfield *t = &r->f[r->z->type], *v = &r->f[r->z->ind];
     char ex[64];
     int type = zeek_type(t);
-    pk_ld_excerpt(ex, sizeof ex, t->s, t->n);
+    if (type < 0)
+        pk_ld_excerpt(ex, sizeof ex, t->s, t->n);
     if (type == -2) {
         pk_ld_unsupported(r->c, r->no, "unsupported indicator type %s", ex);
         return -1;
@@ -327,38 +334,42 @@ static int read_record(pk_ldctx *c, const zeek_cols *z, pk_scratch *sc,
     return pk_ld_emit(c, &ind) < 0 ? -1 : 0;
 }
 
-static int zeek_line(pk_ldctx *c, zeek_cols *z, pk_scratch *sc, uint32_t no,
-                     const char *s, size_t n) {
+typedef struct zeek_state {
+    zeek_cols z;
+    pk_scratch sc;
+} zeek_state;
+
+#define ZEEK_SCRATCH (4 * PK_LOAD_MAX_LINE + 256)
+
+static int zeek_begin(pk_ldctx *c, void *state) {
+    zeek_state *st = state;
+    st->z.sep = '\t';
+    st->sc = (pk_scratch){malloc(ZEEK_SCRATCH), 0, ZEEK_SCRATCH};
+    return st->sc.buf ? 0 : pk_ld_fatal(c, "out of memory");
+}
+
+static void zeek_end(void *state) {
+    free(((zeek_state *)state)->sc.buf);
+}
+
+static int zeek_line(pk_ldctx *c, void *state, uint32_t no, const char *s,
+                     size_t n) {
+    zeek_state *st = state;
+    const char *t = s;
+    size_t tn = n;
+    pk_ld_trim(&t, &tn);
+    if (tn == 0)
+        return 0;
     if (n > 10 && memcmp(s, "#separator", 10) == 0) {
-        read_separator(z, s, n);
+        read_separator(&st->z, s, n);
         return 0;
     }
     if (n > 7 && memcmp(s, "#fields", 7) == 0)
-        return read_header(c, z, no, s, n);
-    if (s[0] == '#')
+        return read_header(c, &st->z, no, s, n);
+    if (s[0] == '#' || !pk_ld_line_ok(c, no, s, n))
         return 0;
-    if (!pk_ld_line_ok(c, no, s, n))
-        return 0;
-    return read_record(c, z, sc, no, s, n);
+    return read_record(c, &st->z, &st->sc, no, s, n);
 }
 
-int pk_load_zeek(pk_ldctx *c, const char *buf, size_t len) {
-    zeek_cols z = {.sep = '\t'};
-    pk_scratch sc = {malloc(4 * PK_LOAD_MAX_LINE + 256), 0, 4 * PK_LOAD_MAX_LINE + 256};
-    pk_lines it;
-    const char *s;
-    size_t n;
-    int rc = sc.buf ? 0 : pk_ld_fatal(c, "out of memory");
-    pk_ld_reserve_lines(c, buf, len);
-    pk_lines_init(&it, buf, len);
-    while (rc == 0 && pk_lines_next(&it, &s, &n)) {
-        const char *t = s;
-        size_t tn = n;
-        pk_ld_trim(&t, &tn);
-        if (tn == 0)
-            continue;
-        rc = zeek_line(c, &z, &sc, it.no, s, n);
-    }
-    free(sc.buf);
-    return rc;
-}
+const pk_line_format pk_zeek_format = {sizeof(zeek_state), zeek_begin,
+                                       zeek_line, zeek_end};

@@ -264,6 +264,33 @@ static bool url_bytes_ok(const char *s, size_t n) {
     return pk_utf8_valid(s, n);
 }
 
+/* A host: a name or address of [A-Za-z0-9._-], or [IPv6], then an optional
+ * ":port". Anything else (e.g. "https:" from a mangled scheme) is refused,
+ * which keeps normalisation idempotent. */
+static bool url_host_ok(const char *h, size_t n) {
+    size_t i = 0;
+    if (n > 0 && h[0] == '[') {
+        while (i < n && h[i] != ']')
+            i++;
+        if (i == n || i < 3)
+            return false;
+        i++;
+    } else {
+        while (i < n && (name_char_ok(lower(h[i])) || h[i] == '.'))
+            i++;
+        if (i == 0)
+            return false;
+    }
+    if (i == n)
+        return true;
+    if (h[i] != ':' || n - i < 2 || n - i > 6)
+        return false;
+    for (i++; i < n; i++)
+        if (h[i] < '0' || h[i] > '9')
+            return false;
+    return true;
+}
+
 /* Host part of an authority: drops a default port and a trailing dot. */
 static size_t url_host_len(const char *a, size_t n) {
     const char *at = memrchr(a, '@', n);
@@ -294,7 +321,7 @@ int pk_url_normalize(const char *in, size_t n, char *out, size_t outcap) {
     size_t hlen = url_host_len(in, alen);
     const char *at = memrchr(in, '@', hlen);
     size_t ulen = at ? (size_t)(at - in) + 1 : 0;
-    if (hlen <= ulen)
+    if (hlen <= ulen || !url_host_ok(in + ulen, hlen - ulen))
         return -1;
     url_put(&o, in, ulen, false);
     url_put(&o, in + ulen, hlen - ulen, true);

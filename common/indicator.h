@@ -82,7 +82,8 @@ typedef struct pk_ind_list {
 } pk_ind_list;
 
 void pk_ind_list_init(pk_ind_list *l);
-/* Copies *ind, with its strings copied into l's arena. Returns the copy. */
+/* Copies *ind, with its strings copied into l's arena. Returns the copy,
+ * NULL when ind->value is NULL or memory runs out. */
 pk_indicator *pk_ind_list_add(pk_ind_list *l, const pk_indicator *ind);
 /* Makes room for more items (loaders call it with a line count). */
 bool pk_ind_list_reserve(pk_ind_list *l, size_t more);
@@ -101,7 +102,11 @@ int pk_name_normalize(const char *in, size_t n, char *out, size_t outcap);
 /* Normalises a URL for exact matching: drops an http:// or https:// scheme,
  * lower-cases the host, drops a default port (:80, :443) and a trailing dot
  * on the host, keeps path and query as they are, adds "/" when the path is
- * empty. "HTTP://Evil.Example:80" -> "evil.example/". Returns length or -1. */
+ * empty. "HTTP://Evil.Example:80" -> "evil.example/". Also: drops a
+ * "#fragment" (never sent on the wire), keeps other schemes (lower-cased),
+ * refuses spaces, control bytes, invalid UTF-8 and a host that is not
+ * [A-Za-z0-9._-]+ or [IPv6] with an optional ":port". Idempotent.
+ * Returns length or -1. */
 int pk_url_normalize(const char *in, size_t n, char *out, size_t outcap);
 
 /* Longest normalised value accepted (URLs); buffers are PK_IND_VALUE_MAX + 1. */

@@ -181,9 +181,10 @@ const pk_indicator *pk_istore_match_name(const pk_istore *s, pk_field field,
         char c = name[start + i];
         buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
     }
-    for (size_t off = 0; off < n;) {
-        const pk_indicator *it = find_str(s, SC_NAME, buf + off, n - off,
-                                          types, proto, port);
+    unsigned labels = pk_label_bit(buf, n);
+    for (size_t off = 0; off < n; labels -= labels < 31 ? 1 : 0) {
+        const pk_indicator *it = labels >= 31 || (s->name_labels >> labels & 1u)
+            ? find_str(s, SC_NAME, buf + off, n - off, types, proto, port) : NULL;
         if (it)
             return it;
         const char *dot = memchr(buf + off, '.', n - off);

@@ -28,7 +28,11 @@ const char *pk_field_name(pk_field f);   /* "ip.src", "dns.query", ... */
 
 typedef struct pk_istore pk_istore;
 
-/* Takes the list over (the store owns it afterwards; *l is emptied). */
+/* Takes the list over (the store owns it afterwards; *l is emptied).
+ * Items pushed without a parsed address (family 0) are parsed from their
+ * value and values not yet normalised are normalised; items whose value is
+ * invalid for their type are dropped. NULL when out of memory: the list is
+ * then left to the caller (pk_ind_list_free). */
 pk_istore *pk_istore_build(pk_ind_list *l);
 void pk_istore_free(pk_istore *s);
 

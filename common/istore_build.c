@@ -208,6 +208,8 @@ static void note_prefixes(pk_istore *s) {
             s->lens6[s->nlens6++] = (uint8_t)l;
     for (size_t i = 0; i < s->n; i++) {
         const pk_indicator *it = &s->items[i];
+        if (pk_str_class(it->type) == SC_NAME)
+            s->name_labels |= 1u << pk_label_bit(it->value, strlen(it->value));
         if (it->type == PK_IND_CIDR && it->family == 4 && it->prefix_len >= 16) {
             uint32_t top = pk_be32(it->addr) >> 16;
             s->wide4[top / 64] |= 1ull << (top % 64);

@@ -29,6 +29,7 @@ struct pk_istore {
     pk_itab cidr6[129];       /* per prefix length: key = hash tag */
     uint8_t lens4[33], lens6[129];   /* lengths present, longest first */
     uint8_t nlens4, nlens6;
+    uint32_t name_labels;     /* bit k: a name indicator has k labels (31 = more) */
     uint64_t wide4[1024];     /* bit per /16 holding a v4 prefix >= /16 */
     uint32_t *runs;           /* [count, item...] for shared keys */
     size_t nruns;
@@ -67,6 +68,14 @@ static inline void pk_mask6(const uint8_t *in, int len, uint8_t *out) {
         int keep = len - i * 8;
         out[i] = keep >= 8 ? in[i] : keep <= 0 ? 0 : (uint8_t)(in[i] & (0xff << (8 - keep)));
     }
+}
+
+/* Bit for a name's label count in name_labels. */
+static inline unsigned pk_label_bit(const char *name, size_t n) {
+    unsigned labels = 1;
+    for (size_t i = 0; i < n && labels < 31; i++)
+        labels += name[i] == '.';
+    return labels;
 }
 
 /* Fills s->version (see istore_build.c). -1 when out of memory. */

@@ -3,22 +3,22 @@
  * Why it exists: sensors report which indicator set produced an alert, and
  * the collector distributes sets by version, so the same indicators must
  * give the same version whatever order the files listed them in. Each
- * indicator's (type, value, source, partner, tlp) is hashed to 64 bits; the
- * hashes are sorted (radix sort: a million indicators sort in milliseconds)
- * and SHA-256 over the sorted list, cut to 16 hex digits, is the version.
+ * indicator's (type, value, source, partner, tlp) is hashed twice (two
+ * independent 64-bit hashes); the hashes are combined with order-free sums
+ * (a multiset hash: no sort, no temporary array the size of the set), and
+ * SHA-256 over the count and the sums, cut to 16 hex digits, is the version.
  */
 #include "istore_int.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
-#include <stdlib.h>
 
-#include "bigalloc.h"
+#define SEED_A 0x243f6a8885a308d3ull
+#define SEED_B 0x13198a2e03707344ull
 
-#define SEED 0x243f6a8885a308d3ull
-#define RADIX_BITS 11
-#define RADIX_SIZE (1u << RADIX_BITS)
-_Static_assert((64 + RADIX_BITS - 1) / RADIX_BITS % 2 == 0, "even pass count");
+typedef struct multiset {
+    uint64_t count, sum_a, sum_b, sum_mix;
+} multiset;
 
 static uint64_t tuple_hash(const pk_indicator *it, const size_t len[3],
                            uint64_t seed) {
@@ -28,38 +28,15 @@ static uint64_t tuple_hash(const pk_indicator *it, const size_t len[3],
     return pk_hash64(it->partner ? it->partner : "", len[2], h);
 }
 
-static void hash_items(const pk_istore *s, uint64_t *out) {
-    for (size_t i = 0; i < s->n; i++) {
-        const pk_indicator *it = &s->items[i];
-        size_t len[3] = {strlen(it->value), it->source ? strlen(it->source) : 0,
-                         it->partner ? strlen(it->partner) : 0};
-        out[i] = tuple_hash(it, len, SEED);
-    }
-}
-
-/* LSD radix sort; a ends sorted (tmp is scratch of the same size). */
-static int radix_sort(uint64_t *a, uint64_t *tmp, size_t n) {
-    size_t *count = calloc(RADIX_SIZE, sizeof *count);
-    if (!count)
-        return -1;
-    for (unsigned shift = 0; shift < 64; shift += RADIX_BITS) {
-        memset(count, 0, RADIX_SIZE * sizeof *count);
-        for (size_t i = 0; i < n; i++)
-            count[(a[i] >> shift) & (RADIX_SIZE - 1)]++;
-        size_t sum = 0;
-        for (size_t d = 0; d < RADIX_SIZE; d++) {
-            size_t c = count[d];
-            count[d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++)
-            tmp[count[(a[i] >> shift) & (RADIX_SIZE - 1)]++] = a[i];
-        uint64_t *swap = a;
-        a = tmp;
-        tmp = swap;
-    }
-    free(count);
-    return 0;                 /* an even number of passes: a holds the result */
+static void add_item(multiset *m, const pk_indicator *it) {
+    size_t len[3] = {strlen(it->value), it->source ? strlen(it->source) : 0,
+                     it->partner ? strlen(it->partner) : 0};
+    uint64_t a = tuple_hash(it, len, SEED_A), b = tuple_hash(it, len, SEED_B);
+    __uint128_t p = (__uint128_t)(a | 1) * (b | 1);
+    m->count++;
+    m->sum_a += a;
+    m->sum_b += b;
+    m->sum_mix += (uint64_t)p ^ (uint64_t)(p >> 64);
 }
 
 static void put_be64(uint8_t *p, uint64_t v) {
@@ -67,34 +44,20 @@ static void put_be64(uint8_t *p, uint64_t v) {
         p[i] = (uint8_t)v;
 }
 
-static int digest(const uint64_t *a, size_t n, char out[17]) {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    uint8_t block[8 * 512], sum[EVP_MAX_MD_SIZE];
-    unsigned sumlen = 0;
-    int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-    for (size_t i = 0; ok && i < n; i += 512) {
-        size_t k = n - i < 512 ? n - i : 512;
-        for (size_t j = 0; j < k; j++)
-            put_be64(block + 8 * j, a[i + j]);
-        ok = EVP_DigestUpdate(md, block, 8 * k);
-    }
-    ok = ok && EVP_DigestFinal_ex(md, sum, &sumlen) && sumlen >= 8;
-    EVP_MD_CTX_free(md);
-    for (int i = 0; ok && i < 8; i++)
-        snprintf(out + 2 * i, 3, "%02x", sum[i]);
-    return ok ? 0 : -1;
-}
-
 int pk_istore_compute_version(pk_istore *s) {
-    size_t n = s->n ? s->n : 1;
-    uint64_t *a = pk_big_alloc(n * sizeof *a), *tmp = pk_big_alloc(n * sizeof *tmp);
-    int rc = -1;
-    if (a && tmp) {
-        hash_items(s, a);
-        if (radix_sort(a, tmp, s->n) == 0)
-            rc = digest(a, s->n, s->version);
-    }
-    free(a);
-    free(tmp);
-    return rc;
+    multiset m = {0};
+    for (size_t i = 0; i < s->n; i++)
+        add_item(&m, &s->items[i]);
+    uint8_t block[32], sum[EVP_MAX_MD_SIZE];
+    unsigned sumlen = 0;
+    put_be64(block, m.count);
+    put_be64(block + 8, m.sum_a);
+    put_be64(block + 16, m.sum_b);
+    put_be64(block + 24, m.sum_mix);
+    if (!EVP_Digest(block, sizeof block, sum, &sumlen, EVP_sha256(), NULL) ||
+        sumlen < 8)
+        return -1;
+    for (int i = 0; i < 8; i++)
+        snprintf(s->version + 2 * i, 3, "%02x", sum[i]);
+    return 0;
 }

@@ -119,11 +119,32 @@ static void test_detection(void **state) {
     done(x);
 }
 
+static void test_sample_file(void **state) {
+    (void)state;
+    const char *src = getenv("PICKET_SRC");
+    if (!src)
+        skip();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/rules/iprep.csv", src);
+    pk_ind_list l;
+    pk_load_report *rep = malloc(sizeof *rep);
+    pk_ind_list_init(&l);
+    assert_int_equal(pk_ind_load_file(&l, path, NOW, rep), 0);
+    assert_int_equal(rep->format, PK_FMT_IPREP);
+    assert_int_equal(rep->loaded, 5);
+    assert_int_equal(rep->skipped, 0);
+    assert_int_equal(rep->unsupported, 0);
+    assert_int_equal(rep->expired, 0);
+    pk_ind_list_free(&l);
+    free(rep);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_detection),
+        cmocka_unit_test(test_sample_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

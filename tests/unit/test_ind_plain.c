@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -255,6 +256,26 @@ static void test_empty_and_comment_only(void **state) {
     done(x);
 }
 
+static void test_sample_file(void **state) {
+    (void)state;
+    const char *src = getenv("PICKET_SRC");
+    if (!src)
+        skip();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/rules/blocklist.txt", src);
+    pk_ind_list l;
+    pk_load_report *rep = malloc(sizeof *rep);
+    pk_ind_list_init(&l);
+    assert_int_equal(pk_ind_load_file(&l, path, NOW, rep), 0);
+    assert_int_equal(rep->format, PK_FMT_PLAIN);
+    assert_int_equal(rep->loaded, 13);
+    assert_int_equal(rep->skipped, 0);
+    assert_int_equal(rep->unsupported, 0);
+    assert_int_equal(rep->expired, 0);
+    pk_ind_list_free(&l);
+    free(rep);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inference),
@@ -265,6 +286,7 @@ int main(void) {
         cmocka_unit_test(test_hostile_lines),
         cmocka_unit_test(test_issue_cap),
         cmocka_unit_test(test_empty_and_comment_only),
+        cmocka_unit_test(test_sample_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -220,7 +220,8 @@ static void test_invalid_patterns(void **state) {
         "[ipv4-addr:value = '192.0.2.1'", "ipv4-addr:value = '192.0.2.1'",
         "[ipv4-addr:value = '192.0.2.1]", "[ipv4-addr:value = '\\\\x']",
         "[ipv4-addr:value '192.0.2.1']", "[]", "[ipv4-addr:value = '1.2.3.4'] OR",
-        "[ipv4-addr:value = '192.0.2.1'] garbage", "(((((((((((((((((((((((((((((((((((("
+        "[ipv4-addr:value = '192.0.2.1'] garbage",
+        "[ipv4-addr:value IN ('192.0.2.1', 'x]", "[ipv4-addr:value IN ('\\\\q')]", "(((((((((((((((((((((((((((((((((((("
         "[ipv4-addr:value = '192.0.2.1']))))))))))))))))))))))))))))))))))))",
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {

@@ -245,6 +245,26 @@ static void test_many_columns(void **state) {
     done(x);
 }
 
+static void test_sample_file(void **state) {
+    (void)state;
+    const char *src = getenv("PICKET_SRC");
+    if (!src)
+        skip();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/rules/partner-jp.intel", src);
+    pk_ind_list l;
+    pk_load_report *rep = malloc(sizeof *rep);
+    pk_ind_list_init(&l);
+    assert_int_equal(pk_ind_load_file(&l, path, NOW, rep), 0);
+    assert_int_equal(rep->format, PK_FMT_ZEEK);
+    assert_int_equal(rep->loaded, 5);
+    assert_int_equal(rep->skipped, 2);
+    assert_int_equal(rep->unsupported, 2);
+    assert_int_equal(rep->expired, 1);
+    pk_ind_list_free(&l);
+    free(rep);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_file),
@@ -255,6 +275,7 @@ int main(void) {
         cmocka_unit_test(test_other_separator),
         cmocka_unit_test(test_hostile_rows),
         cmocka_unit_test(test_many_columns),
+        cmocka_unit_test(test_sample_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

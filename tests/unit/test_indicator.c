@@ -157,6 +157,21 @@ static void test_url_normalize(void **state) {
     expect_url("evil.example/\x01", NULL);
     expect_url("evil.example/\xFF", NULL);
     expect_url("evil.example/caf\xC3\xA9", "evil.example/caf\xC3\xA9");
+    expect_url("https:..//login.example/", NULL);     /* host "https:.." */
+    expect_url("http://evil.example:/x", NULL);
+    expect_url("http://evil.example:123456/x", NULL);
+    expect_url("http://[2001:db8::1/x", NULL);
+    expect_url("http://ev!l.example/", NULL);
+    static const char *const again[] = {"HTTP://A.Example:8080/x?y#z", "a.example",
+                                        "ftp://A.example/", "http://u:p@A.example:443"};
+    for (size_t i = 0; i < sizeof again / sizeof again[0]; i++) {
+        char once[256], twice[256];
+        int n1 = pk_url_normalize(again[i], strlen(again[i]), once, sizeof once);
+        int n2 = pk_url_normalize(once, (size_t)n1, twice, sizeof twice);
+        assert_true(n1 > 0);
+        assert_int_equal(n1, n2);
+        assert_string_equal(once, twice);
+    }
     char small[8];
     assert_int_equal(pk_url_normalize("evil.example/", 13, small, sizeof small), -1);
 }
@@ -322,6 +337,71 @@ static void test_report_print(void **state) {
     free(rep);
 }
 
+/* A multi-megabyte file: lines cross the 1 MiB read chunks, one line is
+ * longer than a chunk, and there is no final newline. */
+static size_t big_content(char *buf, bool zeek) {
+    size_t n = (size_t)sprintf(buf, "\xEF\xBB\xBF%s",
+                               zeek ? "#fields\tindicator\tindicator_type\tmeta.desc\n" : "");
+    for (int i = 0; i < 60000; i++) {
+        if (i == 30000) {
+            memset(buf + n, 'x', 1500000);
+            n += 1500000;
+            buf[n++] = '\n';
+        }
+        if (zeek)
+            n += (size_t)sprintf(buf + n, "198.51.%d.%d\tIntel::ADDR\tline %d\r\n",
+                                 i / 256 % 256, i % 256, i);
+        else
+            n += (size_t)sprintf(buf + n, i % 1000 == 7 ? "bad%d\n" : "198.51.%d.%d\n",
+                                 i / 256 % 256, i % 256);
+    }
+    n += (size_t)sprintf(buf + n, zeek ? "203.0.113.99\tIntel::ADDR\tlast" : "203.0.113.99");
+    return n;
+}
+
+static void test_stream_matches_buffer(void **state) {
+    (void)state;
+    char *text = malloc(4u << 20);
+    for (int zeek = 0; zeek < 2; zeek++) {
+        size_t n = big_content(text, zeek);
+        char *path = write_temp(text, n);
+        pk_ind_list a, b;
+        pk_load_report *ra = calloc(1, sizeof *ra), *rb = calloc(1, sizeof *rb);
+        pk_ind_list_init(&a);
+        pk_ind_list_init(&b);
+        assert_int_equal(pk_ind_load_buffer(&a, path, text, n, 0, ra), 0);
+        assert_int_equal(pk_ind_load_file(&b, path, 0, rb), 0);
+        assert_int_equal(ra->format, zeek ? PK_FMT_ZEEK : PK_FMT_PLAIN);
+        assert_int_equal(rb->format, ra->format);
+        assert_int_equal(ra->loaded, zeek ? 60001 : 60001 - 60);
+        assert_int_equal(rb->loaded, ra->loaded);
+        assert_int_equal(rb->skipped, ra->skipped);
+        assert_int_equal(rb->nissues, ra->nissues);
+        for (uint32_t i = 0; i < ra->nissues; i++) {
+            assert_int_equal(rb->issues[i].line, ra->issues[i].line);
+            assert_string_equal(rb->issues[i].reason, ra->issues[i].reason);
+        }
+        bool overlong = false;
+        for (uint32_t i = 0; i < ra->nissues; i++)
+            overlong |= ra->issues[i].line == 30001u + (uint32_t)zeek &&
+                        strstr(ra->issues[i].reason, "longer than") != NULL;
+        assert_true(overlong);
+        assert_int_equal(a.n, b.n);
+        for (size_t i = 0; i < a.n; i++)
+            assert_string_equal(a.items[i].value, b.items[i].value);
+        assert_string_equal(b.items[b.n - 1].value, "203.0.113.99");
+        if (zeek)
+            assert_string_equal(b.items[59999].description, "line 59999");
+        pk_ind_list_free(&a);
+        pk_ind_list_free(&b);
+        free(ra);
+        free(rb);
+        unlink(path);
+        free(path);
+    }
+    free(text);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena),
@@ -334,6 +414,7 @@ int main(void) {
         cmocka_unit_test(test_detect),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_report_print),
+        cmocka_unit_test(test_stream_matches_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
