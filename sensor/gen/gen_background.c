@@ -40,18 +40,7 @@ static enum bg_kind pick_kind(gen_rng *r)
 
 static void sess_init(bg *b, gen_sess *s, gen_host *srv, uint16_t port)
 {
-    gen_ctx *c = b->c;
-    memset(s, 0, sizeof *s);
-    s->em = &c->em;
-    s->cli = b->cli;
-    s->srv = srv;
-    s->cport = gen_ctx_port(c, b->cli);
-    s->sport = port;
-    s->start = b->t;
-    s->rtt = gen_ctx_rtt(c);
-    s->buf = c->buf[0];
-    s->buf2 = c->buf[1];
-    s->cap = GEN_SCRATCH;
+    gen_ctx_sess(b->c, s, b->cli, srv, port, b->t);
 }
 
 static void then(bg *b, int64_t end)

@@ -48,16 +48,24 @@ static void pick_addr(gen_ctx *c, int family, const uint8_t *prefix, int plen,
     }
 }
 
-static void make_client(gen_ctx *c, gen_host *h, uint16_t *port, int family)
+/* A host on the home network: a free address in net4/plen4 or net6/64 and
+ * the MAC that goes with it; the caller sets the rest. */
+static void home_host(gen_ctx *c, gen_host *h, int family,
+                      const uint8_t *net4, int plen4, const uint8_t *net6)
 {
-    static const uint8_t net4[4] = {10, 0, 0, 0};
-    static const uint8_t net6[16] = {0xfd, 0x00, 0x5e, 0x71, 0x0c, 0x2a};
     memset(h, 0, sizeof *h);
     if (family == 6)
         pick_addr(c, 6, net6, 64, &h->addr);
     else
-        pick_addr(c, 4, net4, 8, &h->addr);
+        pick_addr(c, 4, net4, plen4, &h->addr);
     gen_mac_for(&h->addr, h->mac);
+}
+
+static void make_client(gen_ctx *c, gen_host *h, uint16_t *port, int family)
+{
+    static const uint8_t net4[4] = {10, 0, 0, 0};
+    static const uint8_t net6[16] = {0xfd, 0x00, 0x5e, 0x71, 0x0c, 0x2a};
+    home_host(c, h, family, net4, 8, net6);
     h->os = gen_rng_chance(&c->rng, 0.55) ? GEN_OS_WINDOWS : GEN_OS_LINUX;
     h->ttl = h->os == GEN_OS_WINDOWS ? 128 : 64;
     h->ip_id = (uint16_t)gen_rng_next(&c->rng);
@@ -120,12 +128,7 @@ void gen_ctx_home_server(gen_ctx *c, int family, gen_host *out)
 {
     static const uint8_t net4[4] = {10, 1, 0, 0};
     static const uint8_t net6[16] = {0xfd, 0x00, 0x5e, 0x71, 0x0c, 0x2a, 0, 0x10};
-    memset(out, 0, sizeof *out);
-    if (family == 6)
-        pick_addr(c, 6, net6, 64, &out->addr);
-    else
-        pick_addr(c, 4, net4, 16, &out->addr);
-    gen_mac_for(&out->addr, out->mac);
+    home_host(c, out, family, net4, 16, net6);
     out->ttl = 64;
     out->os = GEN_OS_LINUX;
     out->ip_id = (uint16_t)gen_rng_next(&c->rng);
@@ -199,4 +202,20 @@ int64_t gen_ctx_next_start(gen_ctx *c)
     c->clock += 2000 + (int64_t)gen_rng_exp(&c->rng, 150000.0);
     c->sessions++;
     return t;
+}
+
+void gen_ctx_sess(gen_ctx *c, gen_sess *s, gen_host *cli, gen_host *srv,
+                  uint16_t sport, int64_t start)
+{
+    memset(s, 0, sizeof *s);
+    s->em = &c->em;
+    s->cli = cli;
+    s->srv = srv;
+    s->cport = gen_ctx_port(c, cli);
+    s->sport = sport;
+    s->start = start;
+    s->rtt = gen_ctx_rtt(c);
+    s->buf = c->buf[0];
+    s->buf2 = c->buf[1];
+    s->cap = GEN_SCRATCH;
 }

@@ -17,6 +17,7 @@
 #include "gen_guard.h"
 #include "gen_manifest.h"
 #include "gen_rand.h"
+#include "gen_session.h"
 #include "gen_tls.h"
 #include "gen_writer.h"
 #include "indicator.h"
@@ -93,5 +94,10 @@ int gen_ctx_family(gen_ctx *c);
 uint32_t gen_ctx_rtt(gen_ctx *c);
 /* Start time of the next session (advances the session clock). */
 int64_t gen_ctx_next_start(gen_ctx *c);
+/* Sets up s for an exchange from cli (on a fresh ephemeral port) to
+ * srv:sport starting at start, with a round-trip time and the context's
+ * scratch buffers. */
+void gen_ctx_sess(gen_ctx *c, gen_sess *s, gen_host *cli, gen_host *srv,
+                  uint16_t sport, int64_t start);
 
 #endif

@@ -69,8 +69,11 @@ static const char *status_text(int status)
     }
 }
 
-size_t gen_http_response(uint8_t *buf, size_t cap, int status,
-                         size_t body_len, int64_t unix_time, gen_rng *r)
+/* Status line, Date, Server and Content-Type headers, the more lines
+ * (each ending in CRLF) and the blank line. 0 if it does not fit in cap. */
+static size_t response_head(uint8_t *buf, size_t cap, int status,
+                            int64_t unix_time, const char *type,
+                            const char *more)
 {
     char date[64];
     http_date(date, sizeof date, unix_time);
@@ -78,31 +81,32 @@ size_t gen_http_response(uint8_t *buf, size_t cap, int status,
                      "HTTP/1.1 %d %s\r\n"
                      "Date: %s\r\n"
                      "Server: nginx\r\n"
-                     "Content-Type: text/html; charset=utf-8\r\n"
-                     "Content-Length: %zu\r\n"
-                     "Cache-Control: max-age=%u\r\n\r\n",
-                     status, status_text(status), date, body_len,
-                     gen_rng_range(r, 60, 86400));
-    if (n < 0 || (size_t)n + body_len > cap)
+                     "Content-Type: %s\r\n"
+                     "%s\r\n",
+                     status, status_text(status), date, type, more);
+    return (n < 0 || (size_t)n >= cap) ? 0 : (size_t)n;
+}
+
+size_t gen_http_response(uint8_t *buf, size_t cap, int status,
+                         size_t body_len, int64_t unix_time, gen_rng *r)
+{
+    char more[96];
+    snprintf(more, sizeof more, "Content-Length: %zu\r\nCache-Control: max-age=%u\r\n",
+             body_len, gen_rng_range(r, 60, 86400));
+    size_t n = response_head(buf, cap, status, unix_time,
+                             "text/html; charset=utf-8", more);
+    if (n == 0 || n + body_len > cap)
         return 0;
     static const char filler[] =
         "<!doctype html><html><head><title>ok</title></head><body><p>"
         "Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\n";
     for (size_t i = 0; i < body_len; i++)
-        buf[(size_t)n + i] = (uint8_t)filler[i % (sizeof filler - 1)];
-    return (size_t)n + body_len;
+        buf[n + i] = (uint8_t)filler[i % (sizeof filler - 1)];
+    return n + body_len;
 }
 
 size_t gen_http_response_head(uint8_t *buf, size_t cap, int64_t unix_time)
 {
-    char date[64];
-    http_date(date, sizeof date, unix_time);
-    int n = snprintf((char *)buf, cap,
-                     "HTTP/1.1 200 OK\r\n"
-                     "Date: %s\r\n"
-                     "Server: nginx\r\n"
-                     "Content-Type: application/octet-stream\r\n"
-                     "Connection: close\r\n\r\n",
-                     date);
-    return (n < 0 || (size_t)n >= cap) ? 0 : (size_t)n;
+    return response_head(buf, cap, 200, unix_time, "application/octet-stream",
+                         "Connection: close\r\n");
 }

@@ -15,27 +15,13 @@
 #include <jansson.h>
 
 #include "community_id.h"
-
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
-}
+#include "gen_writer.h"
 
 void gen_manifest_expect(gen_manifest *m, size_t ind, const char *field,
                          const char *observed, const gen_tuple *t,
                          int64_t ts_usec)
 {
-    if (!grow((void **)&m->e, &m->cape, m->ne + 1, sizeof *m->e)) {
+    if (!gen_grow((void **)&m->e, &m->cape, m->ne + 1, sizeof *m->e, 64)) {
         m->failed = true;
         return;
     }
@@ -54,7 +40,7 @@ void gen_manifest_expect(gen_manifest *m, size_t ind, const char *field,
 
 void gen_manifest_skip(gen_manifest *m, size_t ind, const char *reason)
 {
-    if (!grow((void **)&m->s, &m->caps, m->ns + 1, sizeof *m->s)) {
+    if (!gen_grow((void **)&m->s, &m->caps, m->ns + 1, sizeof *m->s, 64)) {
         m->failed = true;
         return;
     }

@@ -27,18 +27,7 @@ typedef struct plan {
 static void sess_init(plan *p, gen_sess *s, gen_host *cli, gen_host *srv,
                       uint16_t sport)
 {
-    gen_ctx *c = p->c;
-    memset(s, 0, sizeof *s);
-    s->em = &c->em;
-    s->cli = cli;
-    s->srv = srv;
-    s->cport = gen_ctx_port(c, cli);
-    s->sport = sport;
-    s->start = p->t;
-    s->rtt = gen_ctx_rtt(c);
-    s->buf = c->buf[0];
-    s->buf2 = c->buf[1];
-    s->cap = GEN_SCRATCH;
+    gen_ctx_sess(p->c, s, cli, srv, sport, p->t);
 }
 
 static void expect(plan *p, const gen_sess *s, uint8_t proto,

@@ -4,16 +4,15 @@
  * the same tables, so a profile's advertised JA3/JA4 is what its hellos
  * really produce. The shapes follow what common clients send; GREASE
  * positions are placeholders that get random GREASE values per hello.
- * JA3: salesforce/ja3; JA4: FoxIO JA4 (see shared/SPECS.md).
+ * The fingerprints themselves are the sensor's (tls_fingerprint.c), fed
+ * the fields its parser would read from the hello, so picket-gen and
+ * picket-sensor cannot disagree on what a profile's JA3/JA4 is.
  */
 #include "gen_tls.h"
 
-#include <ctype.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "tls_fingerprint.h"
 
 #define U16S(a) { a, sizeof(a) / sizeof((a)[0]) }
 #define G GEN_GREASE
@@ -112,11 +111,6 @@ const gen_profile *gen_profiles(size_t *n)
     return catalogue;
 }
 
-bool gen_tls_is_grease(uint16_t v)
-{
-    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
-}
-
 static bool has_u16(gen_u16s l, uint16_t v)
 {
     for (size_t i = 0; i < l.n; i++)
@@ -130,151 +124,58 @@ bool gen_profile_is_tls13(const gen_profile *p)
     return has_u16(p->exts, GEN_EXT_VERSIONS) && has_u16(p->versions, 0x0304);
 }
 
-/* Appends "a-b-c" (decimal, GREASE and skip value left out). */
-static void ja3_list(char *s, size_t cap, gen_u16s l, int skip)
+static void push_all(pk_tls_list *l, gen_u16s v)
 {
-    bool first = true;
-    for (size_t i = 0; i < l.n; i++) {
-        if (gen_tls_is_grease(l.v[i]) || (int)l.v[i] == skip)
+    for (size_t i = 0; i < v.n; i++)
+        pk_tls_list_push(l, v.v[i]);
+}
+
+/* The fields the sensor's ClientHello parser reads from the hello
+ * gen_tls_client_hello writes for p: the extensions in order (SNI only
+ * with a name), and the lists of those extensions that carry one. GREASE
+ * placeholders stand for the random GREASE values the hello holds; the
+ * fingerprints leave both out alike. */
+static void profile_fields(const gen_profile *p, bool with_sni,
+                           pk_tls_fields *f)
+{
+    memset(f, 0, sizeof *f);
+    f->legacy_version = p->legacy_version;
+    push_all(&f->ciphers, p->ciphers);
+    for (size_t i = 0; i < p->exts.n; i++) {
+        uint16_t t = p->exts.v[i];
+        if (t == GEN_EXT_SNI && !with_sni)
             continue;
-        size_t len = strlen(s);
-        snprintf(s + len, cap - len, "%s%u", first ? "" : "-", l.v[i]);
-        first = false;
+        pk_tls_list_push(&f->exts, t);
+        switch (t) {
+        case GEN_EXT_SNI: f->has_sni_ext = true; break;
+        case 0x000a: push_all(&f->groups, p->groups); break;
+        case 0x000b:
+            for (size_t k = 0; k < p->nformats; k++)
+                pk_tls_list_push(&f->point_formats, p->formats[k]);
+            break;
+        case 0x000d: push_all(&f->sig_algs, p->sigalgs); break;
+        case GEN_EXT_VERSIONS: push_all(&f->versions, p->versions); break;
+        case GEN_EXT_ALPN:
+            if (p->nalpn) {
+                const char *a = p->alpn[0];
+                size_t n = strlen(a);
+                f->has_alpn = true;
+                f->alpn_len = (uint8_t)n;
+                f->alpn_first = n ? (uint8_t)a[0] : 0;
+                f->alpn_last = n ? (uint8_t)a[n - 1] : 0;
+            }
+            break;
+        default: break;
+        }
     }
-}
-
-static void hex_digest(const EVP_MD *md, const char *s, char *out, size_t nhex)
-{
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dl = 0;
-    EVP_Digest(s, strlen(s), d, &dl, md, NULL);
-    for (size_t i = 0; i < nhex && i / 2 < dl; i++)
-        out[i] = "0123456789abcdef"[(d[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
-    out[nhex] = 0;
-}
-
-static void build_ja3(const gen_profile *p, bool with_sni, gen_fp *out)
-{
-    char *s = out->ja3_str;
-    size_t cap = sizeof out->ja3_str;
-    snprintf(s, cap, "%u,", p->legacy_version);
-    ja3_list(s, cap, p->ciphers, -1);
-    strncat(s, ",", cap - strlen(s) - 1);
-    ja3_list(s, cap, p->exts, with_sni ? -1 : GEN_EXT_SNI);
-    strncat(s, ",", cap - strlen(s) - 1);
-    ja3_list(s, cap, p->groups, -1);
-    strncat(s, ",", cap - strlen(s) - 1);
-    for (size_t i = 0; i < p->nformats; i++) {
-        size_t len = strlen(s);
-        snprintf(s + len, cap - len, "%s%u", i ? "-" : "", p->formats[i]);
-    }
-    hex_digest(EVP_md5(), s, out->ja3, 32);
-}
-
-static int cmp_u16(const void *a, const void *b)
-{
-    uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorted (or original order), comma-joined 4-hex-digit list, with GREASE
- * and the listed values left out. Returns how many were written. */
-static size_t ja4_hex_list(char *s, size_t cap, gen_u16s l, bool sort,
-                           const uint16_t *drop, size_t ndrop)
-{
-    uint16_t v[128];
-    size_t n = 0;
-    for (size_t i = 0; i < l.n && n < 128; i++) {
-        bool skip = gen_tls_is_grease(l.v[i]);
-        for (size_t j = 0; j < ndrop; j++)
-            skip |= l.v[i] == drop[j];
-        if (!skip)
-            v[n++] = l.v[i];
-    }
-    if (sort)
-        qsort(v, n, sizeof v[0], cmp_u16);
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(s);
-        snprintf(s + len, cap - len, "%s%04x", i ? "," : "", v[i]);
-    }
-    return n;
-}
-
-static const char *ja4_version(const gen_profile *p)
-{
-    uint16_t v = p->legacy_version;
-    if (has_u16(p->exts, GEN_EXT_VERSIONS)) {
-        v = 0;
-        for (size_t i = 0; i < p->versions.n; i++)
-            if (!gen_tls_is_grease(p->versions.v[i]) && p->versions.v[i] > v)
-                v = p->versions.v[i];
-    }
-    switch (v) {
-    case 0x0304: return "13";
-    case 0x0303: return "12";
-    case 0x0302: return "11";
-    case 0x0301: return "10";
-    case 0x0300: return "s3";
-    default: return "00";
-    }
-}
-
-static void ja4_alpn(const gen_profile *p, char out[3])
-{
-    out[0] = out[1] = '0';
-    out[2] = 0;
-    if (!has_u16(p->exts, GEN_EXT_ALPN) || !p->nalpn || !p->alpn[0][0])
-        return;
-    const char *a = p->alpn[0];
-    unsigned char f = (unsigned char)a[0], l = (unsigned char)a[strlen(a) - 1];
-    if (isalnum(f) && isalnum(l)) {
-        out[0] = (char)f;
-        out[1] = (char)l;
-    } else {
-        snprintf(out, 3, "%c%c", "0123456789abcdef"[f >> 4],
-                 "0123456789abcdef"[l & 0xf]);
-    }
-}
-
-static size_t count_ext(const gen_profile *p, bool with_sni)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < p->exts.n; i++)
-        if (!gen_tls_is_grease(p->exts.v[i]) &&
-            (with_sni || p->exts.v[i] != GEN_EXT_SNI))
-            n++;
-    return n;
-}
-
-static void build_ja4(const gen_profile *p, bool with_sni, gen_fp *out)
-{
-    static const uint16_t sni_alpn[] = {GEN_EXT_SNI, GEN_EXT_ALPN};
-    char list[1024] = "", hb[13], hc[13], alpn[3];
-    size_t nc = ja4_hex_list(list, sizeof list, p->ciphers, true, NULL, 0);
-    if (nc)
-        hex_digest(EVP_sha256(), list, hb, 12);
-    else
-        snprintf(hb, sizeof hb, "000000000000");
-    list[0] = 0;
-    size_t ne = ja4_hex_list(list, sizeof list, p->exts, true, sni_alpn, 2);
-    if (p->sigalgs.n && has_u16(p->exts, 0x000d)) {
-        strncat(list, "_", sizeof list - strlen(list) - 1);
-        ja4_hex_list(list, sizeof list, p->sigalgs, false, NULL, 0);
-    }
-    if (ne)
-        hex_digest(EVP_sha256(), list, hc, 12);
-    else
-        snprintf(hc, sizeof hc, "000000000000");
-    ja4_alpn(p, alpn);
-    size_t ext_n = count_ext(p, with_sni);
-    snprintf(out->ja4, sizeof out->ja4, "t%s%c%02zu%02zu%s_%s_%s",
-             ja4_version(p), with_sni ? 'd' : 'i', nc > 99 ? 99 : nc,
-             ext_n > 99 ? 99 : ext_n, alpn, hb, hc);
 }
 
 void gen_profile_fingerprint(const gen_profile *p, bool with_sni, gen_fp *out)
 {
+    pk_tls_fields f;
     memset(out, 0, sizeof *out);
-    build_ja3(p, with_sni, out);
-    build_ja4(p, with_sni, out);
+    profile_fields(p, with_sni, &f);
+    pk_ja3_string(&f, out->ja3_str, sizeof out->ja3_str);
+    pk_ja3(&f, out->ja3);
+    pk_ja4(&f, false, out->ja4);
 }

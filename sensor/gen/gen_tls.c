@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "tls_fingerprint.h"
+
 /* A bounded byte writer: overflow sets bad and writes nothing more. */
 typedef struct wbuf {
     uint8_t *p;
@@ -231,7 +233,7 @@ static uint16_t server_cipher(const gen_profile *p, bool tls13)
 {
     for (size_t i = 0; i < p->ciphers.n; i++) {
         uint16_t c = p->ciphers.v[i];
-        if (!gen_tls_is_grease(c) && ((c >> 8) == 0x13) == tls13)
+        if (!pk_tls_is_grease(c) && ((c >> 8) == 0x13) == tls13)
             return c;
     }
     return 0xc02f;

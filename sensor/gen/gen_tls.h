@@ -46,7 +46,6 @@ typedef struct gen_fp {
 } gen_fp;
 
 const gen_profile *gen_profiles(size_t *n);
-bool gen_tls_is_grease(uint16_t v);
 bool gen_profile_is_tls13(const gen_profile *p);
 /* Fingerprints of the hello this profile sends with or without SNI. */
 void gen_profile_fingerprint(const gen_profile *p, bool with_sni, gen_fp *out);

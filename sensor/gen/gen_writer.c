@@ -59,11 +59,11 @@ static void dump_one(gen_writer *w, int64_t ts, const uint8_t *frame,
     pcap_dump((u_char *)w->dumper, &h, frame);
 }
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+bool gen_grow(void **p, size_t *cap, size_t need, size_t elem, size_t first)
 {
     if (need <= *cap)
         return true;
-    size_t n = *cap ? *cap : 1024;
+    size_t n = *cap ? *cap : first;
     while (n < need)
         n *= 2;
     void *q = realloc(*p, n * elem);
@@ -77,8 +77,9 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 static void queue_one(gen_writer *w, int64_t ts, const uint8_t *frame,
                       size_t len)
 {
-    if (!grow((void **)&w->refs, &w->caprefs, w->nrefs + 1, sizeof *w->refs) ||
-        !grow((void **)&w->bytes, &w->capbytes, w->nbytes + len, 1)) {
+    if (!gen_grow((void **)&w->refs, &w->caprefs, w->nrefs + 1,
+                  sizeof *w->refs, 1024) ||
+        !gen_grow((void **)&w->bytes, &w->capbytes, w->nbytes + len, 1, 1024)) {
         fail(w, "out of memory while buffering frames");
         return;
     }

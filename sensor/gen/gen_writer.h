@@ -46,4 +46,9 @@ void gen_writer_put(gen_writer *w, int64_t ts_usec, const uint8_t *frame,
  * or -1 with w->error set. Always releases everything. */
 int gen_writer_close(gen_writer *w);
 
+/* Makes room for need elements of elem bytes in the array *p of *cap:
+ * the first allocation holds at least first, later ones double. False
+ * (array untouched) when memory ran out. The manifest grows with it too. */
+bool gen_grow(void **p, size_t *cap, size_t need, size_t elem, size_t first);
+
 #endif

@@ -18,22 +18,11 @@ if [ ! -f "$PCAPS/tls12-sni.pcap" ] || [ ! -f "$PCAPS/pcapng-http.pcapng" ]; the
   echo "SKIP: shared captures not found in '$PCAPS' (set PICKET_SHARED)"; exit 77
 fi
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/picket-badinput.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+# shellcheck source=testlib.sh
+. "$(dirname "$0")/testlib.sh"
+testlib_init picket-badinput
+PROG=$BIN RUN_TIMEOUT=30       # run NAME ARGS...: the sensor, 30 s cap
 
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "ok   - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
-
-# run NAME ARGS...: runs the sensor (30 s cap); sets rc, leaves
-# $TMP/NAME.out and $TMP/NAME.err.
-run() {
-  local name=$1; shift
-  set +e
-  timeout -k 5 30 "$BIN" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" </dev/null
-  rc=$?
-  set -e
-}
 # crashed NAME: true when the last run died on a signal, timed out or a
 # sanitizer reported something.
 crashed() {
@@ -48,6 +37,13 @@ expect_rc() {
   if [ "$rc" -ne "$want" ]; then bad "$what: exit $rc, expected $want"; show "$name"; return 1; fi
   ok "$what: exit $rc"
 }
+# survives NAME WHAT: no crash, and exit 0 or 1 (a cut capture may end the
+# run with an error or not, but must be handled).
+survives() {
+  if crashed "$1"; then bad "$2: crashed (exit $rc)"; show "$1"
+  elif [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then bad "$2: exit $rc, expected 0 or 1"; show "$1"
+  else ok "$2: exit $rc, no crash"; fi
+}
 # names NAME STRING WHAT: stderr must mention STRING.
 names() {
   if grep -qF -- "$2" "$TMP/$1.err"; then ok "$3: stderr names '$2'"
@@ -61,9 +57,7 @@ echo "# truncated and broken captures"
 # First 100 bytes: header plus part of the first packet record.
 head -c 100 "$TLS" >"$TMP/trunc100.pcap"
 run trunc100 -r "$TMP/trunc100.pcap" -I "$TMP/google.txt" -o "$TMP/trunc100.jsonl"
-if crashed trunc100; then bad "100-byte capture: crashed (exit $rc)"; show trunc100
-elif [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then bad "100-byte capture: exit $rc, expected 0 or 1"; show trunc100
-else ok "100-byte capture: exit $rc, no crash"; fi
+survives trunc100 "100-byte capture"
 names trunc100 trunc100.pcap "100-byte capture"
 
 # Cut in the middle of packet 5: packets 1-4 (the ClientHello is 4) are whole.
@@ -79,9 +73,7 @@ EOF
 )
 head -c "$cut" "$TLS" >"$TMP/midcut.pcap"
 run midcut -r "$TMP/midcut.pcap" -I "$TMP/google.txt" -o "$TMP/midcut.jsonl"
-if crashed midcut; then bad "capture cut mid-packet 5 ($cut bytes): crashed (exit $rc)"; show midcut
-elif [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then bad "capture cut mid-packet: exit $rc, expected 0 or 1"; show midcut
-else ok "capture cut mid-packet 5 ($cut bytes): exit $rc, no crash"; fi
+survives midcut "capture cut mid-packet 5 ($cut bytes)"
 names midcut midcut.pcap "capture cut mid-packet"
 if grep -qiE 'truncat|short|incomplete|premature|unexpected end|end of file|cut' "$TMP/midcut.err"; then
   ok "capture cut mid-packet: stderr says the file is truncated"
@@ -93,9 +85,7 @@ else bad "capture cut mid-packet: no tls.sni alert from packet 4 before the cut"
 # Truncated pcapng (inside the first blocks).
 head -c 60 "$PCAPS/pcapng-http.pcapng" >"$TMP/trunc.pcapng"
 run truncng -r "$TMP/trunc.pcapng" -I "$TMP/google.txt" -o "$TMP/truncng.jsonl"
-if crashed truncng; then bad "60-byte pcapng: crashed (exit $rc)"; show truncng
-elif [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then bad "60-byte pcapng: exit $rc, expected 0 or 1"; show truncng
-else ok "60-byte pcapng: exit $rc, no crash"; fi
+survives truncng "60-byte pcapng"
 names truncng trunc.pcapng "60-byte pcapng"
 
 # Random bytes (fixed seed; first byte 0 so it cannot start with a magic).
@@ -181,6 +171,4 @@ if expect_rc help 0 "--help"; then
 fi
 
 echo
-echo "bad input: $pass checks passed, $fail failed"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+testlib_finish "bad input"

@@ -20,21 +20,10 @@ if ! command -v python3 >/dev/null 2>&1; then
   echo "SKIP: python3 is needed to read the manifest"; exit 77
 fi
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/picket-gen-test.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "ok   - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
-
-# run NAME ARGS...: runs picket-gen, sets rc, keeps $TMP/NAME.{out,err}.
-run() {
-  local name=$1; shift
-  set +e
-  timeout 120 "$GEN" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-  rc=$?
-  set -e
-}
+# shellcheck source=testlib.sh
+. "$(dirname "$0")/testlib.sh"
+testlib_init picket-gen-test
+PROG=$GEN RUN_TIMEOUT=120      # run NAME ARGS...: picket-gen, 120 s cap
 
 # --- command line -----------------------------------------------------------
 run help --help
@@ -411,5 +400,4 @@ else
   fi
 fi
 
-echo "# $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+testlib_finish picket-gen

@@ -14,132 +14,20 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "decode.h"
-
-/* ---- helpers (each decoder test file carries its own copy) ---- */
-
-typedef struct ctr_find { const char *name; uint64_t value; bool found; } ctr_find;
-
-static void ctr_cb(void *ctx, const char *name, uint64_t value) {
-    ctr_find *f = ctx;
-    if (strcmp(name, f->name) == 0) {
-        f->value = value;
-        f->found = true;
-    }
-}
-
-/* The value of one named counter (fails when the name is unknown). */
-static uint64_t ctr(const pk_decoder *d, const char *name) {
-    ctr_find f = { name, 0, false };
-    pk_decoder_counters(d, ctr_cb, &f);
-    if (!f.found) fail_msg("no counter %s", name);
-    return f.value;
-}
-
-static pk_decoder *dec_new(void) {
-    pk_decoder *d = pk_decoder_new(NULL);
-    assert_non_null(d);
-    return d;
-}
-
-static pk_decode_result dec(pk_decoder *d, int lt, const uint8_t *b, size_t n,
-                            pk_packet *p) {
-    return pk_decode_packet(d, lt, b, (uint32_t)n, (uint32_t)n, 0, p);
-}
-
-static void check_coherent(pk_decode_result r, const pk_packet *p,
-                           const uint8_t *buf, size_t n) {
-    assert_true(p->ip_count <= PK_MAX_IP_LAYERS);
-    if (r == PK_DECODE_OK) assert_true(p->ip_count >= 1);
-    if (p->payload_len && !p->reassembled)
-        assert_true(p->payload >= buf && p->payload + p->payload_len <= buf + n);
-}
-
-/* Decodes every prefix of a frame from an exact-size heap copy (so ASan
- * sees any read past it), once as a capture cut short (wire = full length)
- * and once as a frame that claims to be complete. */
-static void all_prefixes(int lt, const uint8_t *frame, size_t len) {
-    pk_decoder *d = dec_new();
-    for (size_t n = 0; n <= len; n++) {
-        uint8_t *copy = malloc(n ? n : 1);
-        assert_non_null(copy);
-        memcpy(copy, frame, n);
-        for (int cut = 0; cut < 2; cut++) {
-            pk_packet p;
-            uint32_t wire = (uint32_t)(cut ? len : n);
-            pk_decode_result r = pk_decode_packet(d, lt, copy, (uint32_t)n, wire, 0, &p);
-            check_coherent(r, &p, copy, n);
-        }
-        free(copy);
-    }
-    pk_decoder_free(d);
-}
-
-/* Flips random bytes of a frame many times (fixed seed): hostile values in
- * every field must be survived the same way. */
-static void mutate(int lt, const uint8_t *frame, size_t len, unsigned rounds) {
-    pk_decoder *d = dec_new();
-    uint8_t *copy = malloc(len);
-    assert_non_null(copy);
-    uint32_t x = 2463534242u;
-    for (unsigned i = 0; i < rounds; i++) {
-        memcpy(copy, frame, len);
-        for (int k = 0; k < 3; k++) {
-            x ^= x << 13; x ^= x >> 17; x ^= x << 5;
-            copy[x % len] = (uint8_t)(x >> 8);
-        }
-        pk_packet p;
-        pk_decode_result r = dec(d, lt, copy, len, &p);
-        check_coherent(r, &p, copy, len);
-    }
-    free(copy);
-    pk_decoder_free(d);
-}
-
-static void assert_ip4(const pk_ip_pair *ip, const char *src, const char *dst) {
-    uint8_t s[4], t[4];
-    assert_int_equal(ip->family, 4);
-    assert_int_equal(inet_pton(AF_INET, src, s), 1);
-    assert_int_equal(inet_pton(AF_INET, dst, t), 1);
-    assert_memory_equal(ip->src, s, 4);
-    assert_memory_equal(ip->dst, t, 4);
-}
-
-static void assert_ip6(const pk_ip_pair *ip, const char *src, const char *dst) {
-    uint8_t s[16], t[16];
-    assert_int_equal(ip->family, 6);
-    assert_int_equal(inet_pton(AF_INET6, src, s), 1);
-    assert_int_equal(inet_pton(AF_INET6, dst, t), 1);
-    assert_memory_equal(ip->src, s, 16);
-    assert_memory_equal(ip->dst, t, 16);
-}
-
-#define FIX(lt, a) { #a, lt, a, sizeof a }
-typedef struct fixture { const char *name; int lt; const uint8_t *b; size_t n; } fixture;
+#include "decode_test_util.h"
 
 static const uint8_t ipv4_opts_tcp[] = {
     /* IPv4 header: 192.0.2.1 -> 198.51.100.2, IHL 8 (NOP, NOP, record route, EOL), proto TCP */
     0x48, 0x00, 0x00, 0x4d, 0x12, 0x34, 0x00, 0x00, 0x40, 0x06, 0x6d, 0x38, 0xc0, 0x00,
     0x02, 0x01, 0xc6, 0x33, 0x64, 0x02, 0x01, 0x01, 0x07, 0x07, 0x04, 0x00, 0x00, 0x00,
     0x00, 0x00, 0x00, 0x00,
-    /* TCP header: 40000 -> 80, data offset 7, flags 0x18 */
-    0x9c, 0x40, 0x00, 0x50, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x07, 0xd0, 0x70, 0x18,
-    0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x04, 0x02,
+    /* TCP header: 40000 -> 80, data offset 7 (MSS, NOP, NOP, SACK permitted), flags 0x18 */
+    TCP_HDR(80, 0x7018), 0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x04, 0x02,
     /* TCP payload */
-    0x47, 0x45, 0x54, 0x20, 0x2f, 0x78, 0x20, 0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e,
-    0x31, 0x0d, 0x0a,
+    'G', 'E', 'T', ' ', '/', 'x', ' ', 'H', 'T', 'T', 'P', '/', '1', '.', '1', '\r', '\n',
 };
 static const uint8_t ipv6_ext_tcp[] = {
-    /* IPv6 header: 2001:db8::1 -> 2001:db8::2, next header 0, payload 63 */
-    0x60, 0x00, 0x00, 0x00, 0x00, 0x3f, 0x00, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
+    IP6_HDR(63, 0),                             /* next header hop-by-hop (0) */
     /* IPv6 hop-by-hop: next header routing (43), length 0, PadN */
     0x2b, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00,
     /* IPv6 routing header: next header dest options (60), length 2, type 4 (SRH), segments left 0 */
@@ -147,96 +35,58 @@ static const uint8_t ipv6_ext_tcp[] = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
     /* IPv6 destination options: next header TCP (6), length 0, PadN */
     0x06, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00,
-    /* TCP header: 40000 -> 443, data offset 5, flags 0x02 */
-    0x9c, 0x40, 0x01, 0xbb, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x07, 0xd0, 0x50, 0x02,
-    0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
-    /* TCP payload */
-    0x61, 0x62, 0x63,
+    TCP_HDR(443, 0x5002),                       /* flags SYN */
+    'a', 'b', 'c',                              /* TCP payload */
 };
 static const uint8_t ipv6_ah_udp[] = {
-    /* IPv6 header: 2001:db8::1 -> 2001:db8::2, next header 51, payload 35 */
-    0x60, 0x00, 0x00, 0x00, 0x00, 0x23, 0x33, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
+    IP6_HDR(35, 51),                            /* next header AH */
     /* IPsec AH: next header UDP (17), length 4 (24 bytes), SPI, sequence, ICV */
     0x11, 0x04, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    /* UDP header: 40000 -> 9999, length 11 */
-    0x9c, 0x40, 0x27, 0x0f, 0x00, 0x0b, 0x00, 0x00,
-    /* UDP payload */
-    0x61, 0x68, 0x21,
+    UDP_HDR(40000, 9999, 11),
+    'a', 'h', '!',                              /* UDP payload */
 };
 static const uint8_t ipv4_ah_tcp[] = {
-    /* IPv4 header: 192.0.2.1 -> 198.51.100.2, proto 51, total 65 */
-    0x45, 0x00, 0x00, 0x41, 0x12, 0x34, 0x00, 0x00, 0x40, 0x33, 0x7c, 0x1f, 0xc0, 0x00,
-    0x02, 0x01, 0xc6, 0x33, 0x64, 0x02,
+    IP4_HDR(65, 51, 0x7c1f),                    /* proto AH */
     /* IPsec AH: next header TCP (6), length 4 (24 bytes), SPI, sequence, ICV */
     0x06, 0x04, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    /* TCP header: 40000 -> 80, data offset 5, flags 0x18 */
-    0x9c, 0x40, 0x00, 0x50, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x07, 0xd0, 0x50, 0x18,
-    0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
-    /* TCP payload */
-    0x7a,
+    TCP_HDR(80, 0x5018),
+    'z',                                        /* TCP payload */
 };
 static const uint8_t ipv6_atomic_icmpv6[] = {
-    /* IPv6 header: 2001:db8::1 -> 2001:db8::2, next header 44, payload 20 */
-    0x60, 0x00, 0x00, 0x00, 0x00, 0x14, 0x2c, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
+    IP6_HDR(20, 44),                            /* next header fragment */
     /* IPv6 fragment header: next header ICMPv6 (58), offset 0, M 0 (atomic), id 0x0badcafe */
     0x3a, 0x00, 0x00, 0x00, 0x0b, 0xad, 0xca, 0xfe,
     /* ICMPv6 header: echo request (128), code 0 */
     0x80, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01,
-    /* ICMPv6 payload */
-    0x70, 0x69, 0x6e, 0x67,
+    'p', 'i', 'n', 'g',                         /* ICMPv6 payload */
 };
 static const uint8_t ipv4_icmp[] = {
-    /* IPv4 header: 192.0.2.1 -> 198.51.100.2, proto 1, total 32 */
-    0x45, 0x00, 0x00, 0x20, 0x12, 0x34, 0x00, 0x00, 0x40, 0x01, 0x7c, 0x72, 0xc0, 0x00,
-    0x02, 0x01, 0xc6, 0x33, 0x64, 0x02,
+    IP4_HDR(32, 1, 0x7c72),                     /* proto ICMP */
     /* ICMP header: type 8 code 0 */
     0x08, 0x00, 0x19, 0x2d, 0x00, 0x01, 0x00, 0x01,
-    /* ICMP payload */
-    0x70, 0x69, 0x6e, 0x67,
+    'p', 'i', 'n', 'g',                         /* ICMP payload */
 };
 static const uint8_t ipv4_sctp[] = {
-    /* IPv4 header: 192.0.2.1 -> 198.51.100.2, proto 132, total 36 */
-    0x45, 0x00, 0x00, 0x24, 0x12, 0x34, 0x00, 0x00, 0x40, 0x84, 0x7b, 0xeb, 0xc0, 0x00,
-    0x02, 0x01, 0xc6, 0x33, 0x64, 0x02,
+    IP4_HDR(36, 132, 0x7beb),                   /* proto SCTP */
     /* SCTP common header: 5000 -> 6000, verification tag, checksum */
     0x13, 0x88, 0x17, 0x70, 0xde, 0xad, 0xbe, 0xef, 0x00, 0x00, 0x00, 0x00,
     /* SCTP chunk: DATA (start) */
     0x00, 0x03, 0x00, 0x04,
 };
 static const uint8_t ipv4_tcp[] = {
-    /* IPv4 header: 192.0.2.1 -> 198.51.100.2, proto 6, total 45 */
-    0x45, 0x00, 0x00, 0x2d, 0x12, 0x34, 0x00, 0x00, 0x40, 0x06, 0x7c, 0x60, 0xc0, 0x00,
-    0x02, 0x01, 0xc6, 0x33, 0x64, 0x02,
-    /* TCP header: 40000 -> 80, data offset 5, flags 0x18 */
-    0x9c, 0x40, 0x00, 0x50, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x07, 0xd0, 0x50, 0x18,
-    0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
-    /* TCP payload */
-    0x68, 0x65, 0x6c, 0x6c, 0x6f,
+    IP4_HDR(45, 6, 0x7c60),                     /* proto TCP */
+    TCP_HDR(80, 0x5018),
+    'h', 'e', 'l', 'l', 'o',                    /* TCP payload */
 };
 static const uint8_t ipv4_udp[] = {
-    /* IPv4 header: 192.0.2.1 -> 198.51.100.2, proto 17, total 33 */
-    0x45, 0x00, 0x00, 0x21, 0x12, 0x34, 0x00, 0x00, 0x40, 0x11, 0x7c, 0x61, 0xc0, 0x00,
-    0x02, 0x01, 0xc6, 0x33, 0x64, 0x02,
-    /* UDP header: 40000 -> 9999, length 13 */
-    0x9c, 0x40, 0x27, 0x0f, 0x00, 0x0d, 0x00, 0x00,
-    /* UDP payload */
-    0x68, 0x65, 0x6c, 0x6c, 0x6f,
+    IP4_HDR(33, 17, 0x7c61),                    /* proto UDP */
+    UDP_HDR(40000, 9999, 13),
+    'h', 'e', 'l', 'l', 'o',                    /* UDP payload */
 };
 
 /* ---- tests ---- */
-
-static uint8_t *copy_of(const uint8_t *b, size_t n) {
-    uint8_t *c = malloc(n);
-    assert_non_null(c);
-    memcpy(c, b, n);
-    return c;
-}
 
 static void test_ipv4_options_and_tcp(void **state) {
     (void)state;
@@ -458,10 +308,7 @@ static const fixture fixtures[] = {
 
 static void test_every_prefix_and_mutation(void **state) {
     (void)state;
-    for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) {
-        all_prefixes(fixtures[i].lt, fixtures[i].b, fixtures[i].n);
-        mutate(fixtures[i].lt, fixtures[i].b, fixtures[i].n, 5000);
-    }
+    sweep_fixtures(fixtures, sizeof fixtures / sizeof fixtures[0], 5000);
 }
 
 int main(void) {

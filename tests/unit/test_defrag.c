@@ -13,176 +13,47 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "decode.h"
+#include "decode_test_util.h"
 #include "defrag.h"
 
 #define PK_REASM_TEST 65535
 
-/* ---- helpers (each decoder test file carries its own copy) ---- */
-
-typedef struct ctr_find { const char *name; uint64_t value; bool found; } ctr_find;
-
-static void ctr_cb(void *ctx, const char *name, uint64_t value) {
-    ctr_find *f = ctx;
-    if (strcmp(name, f->name) == 0) {
-        f->value = value;
-        f->found = true;
-    }
-}
-
-/* The value of one named counter (fails when the name is unknown). */
-static uint64_t ctr(const pk_decoder *d, const char *name) {
-    ctr_find f = { name, 0, false };
-    pk_decoder_counters(d, ctr_cb, &f);
-    if (!f.found) fail_msg("no counter %s", name);
-    return f.value;
-}
-
-static pk_decoder *dec_new(void) {
-    pk_decoder *d = pk_decoder_new(NULL);
-    assert_non_null(d);
-    return d;
-}
-
-static pk_decode_result dec(pk_decoder *d, int lt, const uint8_t *b, size_t n,
-                            pk_packet *p) {
-    return pk_decode_packet(d, lt, b, (uint32_t)n, (uint32_t)n, 0, p);
-}
-
-static void check_coherent(pk_decode_result r, const pk_packet *p,
-                           const uint8_t *buf, size_t n) {
-    assert_true(p->ip_count <= PK_MAX_IP_LAYERS);
-    if (r == PK_DECODE_OK) assert_true(p->ip_count >= 1);
-    if (p->payload_len && !p->reassembled)
-        assert_true(p->payload >= buf && p->payload + p->payload_len <= buf + n);
-}
-
-/* Decodes every prefix of a frame from an exact-size heap copy (so ASan
- * sees any read past it), once as a capture cut short (wire = full length)
- * and once as a frame that claims to be complete. */
-static void all_prefixes(int lt, const uint8_t *frame, size_t len) {
-    pk_decoder *d = dec_new();
-    for (size_t n = 0; n <= len; n++) {
-        uint8_t *copy = malloc(n ? n : 1);
-        assert_non_null(copy);
-        memcpy(copy, frame, n);
-        for (int cut = 0; cut < 2; cut++) {
-            pk_packet p;
-            uint32_t wire = (uint32_t)(cut ? len : n);
-            pk_decode_result r = pk_decode_packet(d, lt, copy, (uint32_t)n, wire, 0, &p);
-            check_coherent(r, &p, copy, n);
-        }
-        free(copy);
-    }
-    pk_decoder_free(d);
-}
-
-/* Flips random bytes of a frame many times (fixed seed): hostile values in
- * every field must be survived the same way. */
-static void mutate(int lt, const uint8_t *frame, size_t len, unsigned rounds) {
-    pk_decoder *d = dec_new();
-    uint8_t *copy = malloc(len);
-    assert_non_null(copy);
-    uint32_t x = 2463534242u;
-    for (unsigned i = 0; i < rounds; i++) {
-        memcpy(copy, frame, len);
-        for (int k = 0; k < 3; k++) {
-            x ^= x << 13; x ^= x >> 17; x ^= x << 5;
-            copy[x % len] = (uint8_t)(x >> 8);
-        }
-        pk_packet p;
-        pk_decode_result r = dec(d, lt, copy, len, &p);
-        check_coherent(r, &p, copy, len);
-    }
-    free(copy);
-    pk_decoder_free(d);
-}
-
-static void assert_ip4(const pk_ip_pair *ip, const char *src, const char *dst) {
-    uint8_t s[4], t[4];
-    assert_int_equal(ip->family, 4);
-    assert_int_equal(inet_pton(AF_INET, src, s), 1);
-    assert_int_equal(inet_pton(AF_INET, dst, t), 1);
-    assert_memory_equal(ip->src, s, 4);
-    assert_memory_equal(ip->dst, t, 4);
-}
-
-static void assert_ip6(const pk_ip_pair *ip, const char *src, const char *dst) {
-    uint8_t s[16], t[16];
-    assert_int_equal(ip->family, 6);
-    assert_int_equal(inet_pton(AF_INET6, src, s), 1);
-    assert_int_equal(inet_pton(AF_INET6, dst, t), 1);
-    assert_memory_equal(ip->src, s, 16);
-    assert_memory_equal(ip->dst, t, 16);
-}
-
-#define FIX(lt, a) { #a, lt, a, sizeof a }
-typedef struct fixture { const char *name; int lt; const uint8_t *b; size_t n; } fixture;
+/* Ethernet header (type 802.1Q), 802.1Q tag (vid 6, type IPv4), IPv4 header
+ * 192.0.2.1 -> 198.51.100.2, id 0x4242, proto TCP, 8 data bytes; frag is
+ * the flags and offset word */
+#define V4_SYN_FRAG_HDRS(frag, cksum) \
+    ETH_HDR(0x8100), 0x00, 0x06, 0x08, 0x00, \
+    IP4_HDR_FULL(28, 0x4242, frag, 6, cksum, DOC4_ADDRS)
+/* Ethernet header (type IPv6), IPv6 header (next header fragment, payload
+ * 24), fragment header (next header UDP, id 0x00c0ffee); offm is the
+ * offset and M word */
+#define V6_UDP_FRAG_HDRS(offm) \
+    ETH_HDR(0x86dd), IP6_HDR(24, 44), 0x11, 0x00, BE16(offm), 0x00, 0xc0, 0xff, 0xee
 
 static const uint8_t v4_syn_frag1[] = {
-    /* Ethernet header: dst, src, type 802.1Q */
-    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x81, 0x00,
-    /* 802.1Q tag: TCI (vid 6), type 0x0800 */
-    0x00, 0x06, 0x08, 0x00,
-    /* IPv4 header: 192.0.2.1 -> 198.51.100.2, id 0x4242, MF, offset 0, proto TCP */
-    0x45, 0x00, 0x00, 0x1c, 0x42, 0x42, 0x20, 0x00, 0x40, 0x06, 0x2c, 0x63, 0xc0, 0x00,
-    0x02, 0x01, 0xc6, 0x33, 0x64, 0x02,
+    V4_SYN_FRAG_HDRS(0x2000, 0x2c63),           /* MF, offset 0 */
     /* TCP SYN bytes 0-7: ports, sequence */
     0x9c, 0x40, 0x01, 0xbb, 0x01, 0x02, 0x03, 0x04,
 };
 static const uint8_t v4_syn_frag2[] = {
-    /* Ethernet header: dst, src, type 802.1Q */
-    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x81, 0x00,
-    /* 802.1Q tag: TCI (vid 6), type 0x0800 */
-    0x00, 0x06, 0x08, 0x00,
-    /* IPv4 header: 192.0.2.1 -> 198.51.100.2, id 0x4242, MF, offset 8, proto TCP */
-    0x45, 0x00, 0x00, 0x1c, 0x42, 0x42, 0x20, 0x01, 0x40, 0x06, 0x2c, 0x62, 0xc0, 0x00,
-    0x02, 0x01, 0xc6, 0x33, 0x64, 0x02,
+    V4_SYN_FRAG_HDRS(0x2001, 0x2c62),           /* MF, offset 8 */
     /* TCP SYN bytes 8-15: ack, offset/flags, window, checksum */
     0x00, 0x00, 0x00, 0x00, 0x60, 0x02, 0xff, 0xff,
 };
 static const uint8_t v4_syn_frag3[] = {
-    /* Ethernet header: dst, src, type 802.1Q */
-    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x81, 0x00,
-    /* 802.1Q tag: TCI (vid 6), type 0x0800 */
-    0x00, 0x06, 0x08, 0x00,
-    /* IPv4 header: 192.0.2.1 -> 198.51.100.2, id 0x4242, last, offset 16, proto TCP */
-    0x45, 0x00, 0x00, 0x1c, 0x42, 0x42, 0x00, 0x02, 0x40, 0x06, 0x4c, 0x61, 0xc0, 0x00,
-    0x02, 0x01, 0xc6, 0x33, 0x64, 0x02,
+    V4_SYN_FRAG_HDRS(0x0002, 0x4c61),           /* last, offset 16 */
     /* TCP SYN bytes 16-23: urgent, MSS option */
     0x00, 0x00, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4,
 };
 static const uint8_t v6_udp_frag1[] = {
-    /* Ethernet header: dst, src, type 0x86dd */
-    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x86, 0xdd,
-    /* IPv6 header: 2001:db8::1 -> 2001:db8::2, next header 44, payload 24 */
-    0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x2c, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-    /* IPv6 fragment header: next header UDP (17), offset 0, M, id 0x00c0ffee */
-    0x11, 0x00, 0x00, 0x01, 0x00, 0xc0, 0xff, 0xee,
-    /* fragment data: UDP header, payload bytes 0-7 */
-    0x9c, 0x40, 0x27, 0x0f, 0x00, 0x20, 0x00, 0x00, 0x66, 0x72, 0x61, 0x67, 0x6d, 0x65,
-    0x6e, 0x74,
+    V6_UDP_FRAG_HDRS(0x0001),                   /* offset 0, M */
+    /* fragment data: UDP header (40000 -> 9999, length 32), payload bytes 0-7 */
+    UDP_HDR(40000, 9999, 32), 'f', 'r', 'a', 'g', 'm', 'e', 'n', 't',
 };
 static const uint8_t v6_udp_frag2[] = {
-    /* Ethernet header: dst, src, type 0x86dd */
-    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x86, 0xdd,
-    /* IPv6 header: 2001:db8::1 -> 2001:db8::2, next header 44, payload 24 */
-    0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x2c, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-    /* IPv6 fragment header: next header UDP (17), offset 16, last, id 0x00c0ffee */
-    0x11, 0x00, 0x00, 0x10, 0x00, 0xc0, 0xff, 0xee,
+    V6_UDP_FRAG_HDRS(0x0010),                   /* offset 16, last */
     /* fragment data: UDP payload bytes 8-23 */
-    0x65, 0x64, 0x2d, 0x75, 0x64, 0x70, 0x2d, 0x70, 0x61, 0x79, 0x6c, 0x6f, 0x61, 0x64,
-    0x21, 0x21,
+    'e', 'd', '-', 'u', 'd', 'p', '-', 'p', 'a', 'y', 'l', 'o', 'a', 'd', '!', '!',
 };
 
 /* ---- builders for the many-fragment tests ---- */
@@ -476,10 +347,7 @@ static const fixture fixtures[] = {
 
 static void test_every_prefix_and_mutation(void **state) {
     (void)state;
-    for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) {
-        all_prefixes(fixtures[i].lt, fixtures[i].b, fixtures[i].n);
-        mutate(fixtures[i].lt, fixtures[i].b, fixtures[i].n, 5000);
-    }
+    sweep_fixtures(fixtures, sizeof fixtures / sizeof fixtures[0], 5000);
 }
 
 int main(void) {
