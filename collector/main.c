@@ -1,0 +1,136 @@
+/* main.c - picket-collector: accepts alerts from many sensors over mutual
+ * TLS, applies them to Redis exactly once per dedup window, and publishes
+ * unique alerts and coalition sightings to watch floors.
+ *
+ * Why it exists: this file only wires the parts together on one libevent
+ * loop (listener, Redis, HTTP, output, signals, the once-a-second sweep)
+ * and tears them down in the reverse order, so a SIGTERM leaves nothing
+ * behind. Exit status: 0 ok, 1 fatal (the message names the file or
+ * address), 2 bad usage.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "collector.h"
+#include "conn.h"
+#include "http.h"
+#include "output.h"
+#include "redis_apply.h"
+#include "tls.h"
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg) {
+    pk_collector *coll = arg;
+    int64_t now = pk_now_ms();
+    pk_conns_sweep(coll, now);
+    pk_redis_tick(coll->redis, now);
+    pk_http_tick(coll->http, now);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg) {
+    pk_collector *coll = arg;
+    if (sig == SIGHUP) {
+        if (coll->out) pk_output_reopen(coll->out);
+        return;
+    }
+    pk_log(PK_LOG_INFO, "signal %d: shutting down", (int)sig);
+    event_base_loopexit(coll->base, NULL);
+}
+
+static bool add_events(pk_collector *coll) {
+    static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        coll->sig_ev[i] = evsignal_new(coll->base, sigs[i], on_signal, coll);
+        if (!coll->sig_ev[i] || evsignal_add(coll->sig_ev[i], NULL) != 0) return false;
+    }
+    coll->sweep_ev = event_new(coll->base, -1, EV_PERSIST, on_sweep, coll);
+    struct timeval one = {1, 0};
+    return coll->sweep_ev && event_add(coll->sweep_ev, &one) == 0;
+}
+
+static bool setup_tls(pk_collector *coll) {
+    if (coll->cfg.insecure) {
+        if (coll->cfg.ca || coll->cfg.cert || coll->cfg.key || coll->cfg.crl)
+            pk_log(PK_LOG_WARN, "--insecure: --ca/--cert/--key/--crl are ignored");
+        return true;
+    }
+    coll->ssl_ctx = pk_tls_server_ctx(&coll->cfg);
+    return coll->ssl_ctx != NULL;
+}
+
+static bool setup(pk_collector *coll) {
+    if (gethostname(coll->name, sizeof coll->name - 1) != 0 || !coll->name[0])
+        snprintf(coll->name, sizeof coll->name, "picket-collector");
+    coll->base = event_base_new();
+    if (!coll->base) {
+        pk_log(PK_LOG_ERR, "cannot create the event loop");
+        return false;
+    }
+    if (!setup_tls(coll)) return false;
+    if (coll->cfg.output_path && !(coll->out = pk_output_open(coll->cfg.output_path)))
+        return false;
+    if (!add_events(coll)) {
+        pk_log(PK_LOG_ERR, "cannot set up signal and timer events");
+        return false;
+    }
+    coll->redis = pk_redis_new(coll);
+    if (!coll->redis) {
+        pk_log(PK_LOG_ERR, "cannot set up Redis %s:%u", coll->cfg.redis.host,
+               coll->cfg.redis.port);
+        return false;
+    }
+    if (!pk_listener_start(coll)) return false;
+    if (coll->cfg.http_on && !(coll->http = pk_http_start(coll))) return false;
+    return true;
+}
+
+static void teardown(pk_collector *coll) {
+    pk_http_stop(coll->http);
+    pk_listener_stop(coll);
+    pk_conns_destroy_all(coll);
+    pk_redis_free(coll->redis);
+    pk_output_close(coll->out);
+    for (int i = 0; i < 3; i++)
+        if (coll->sig_ev[i]) event_free(coll->sig_ev[i]);
+    if (coll->sweep_ev) event_free(coll->sweep_ev);
+    if (coll->ssl_ctx) SSL_CTX_free(coll->ssl_ctx);
+    if (coll->base) event_base_free(coll->base);
+}
+
+static void log_start(const pk_collector *coll) {
+    const pk_coll_config *c = &coll->cfg;
+    pk_log(PK_LOG_INFO,
+           "picket-collector %s: redis %s:%u prefix \"%s\", window %llu s, dedup %s, "
+           "stream maxlen %llu", PICKET_VERSION, c->redis.host, c->redis.port, c->redis_prefix,
+           (unsigned long long)c->window_s,
+           c->dedup == PK_DEDUP_COMMUNITY ? "indicator,community_id" : "indicator,src_ip,dest_ip",
+           (unsigned long long)c->stream_maxlen);
+}
+
+int main(int argc, char **argv) {
+    pk_log_setup("picket-collector", PK_LOG_INFO, false);
+    signal(SIGPIPE, SIG_IGN);
+    pk_collector *coll = calloc(1, sizeof *coll);
+    if (!coll) return 1;
+    bool done = false;
+    int rc = pk_coll_parse_args(&coll->cfg, argc, argv, &done);
+    if (rc != 0 || done) {
+        free(coll);
+        return rc;
+    }
+    log_start(coll);
+    rc = 1;
+    if (setup(coll)) {
+        event_base_dispatch(coll->base);
+        rc = 0;
+    }
+    teardown(coll);
+    free(coll);
+    pk_log(PK_LOG_INFO, "stopped");
+    return rc;
+}
