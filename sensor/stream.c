@@ -4,9 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The pool owns every buffer it ever allocated (all[]), whether a stream
+ * holds it or it is on the free list, and frees them all at the end. */
 struct pk_stream_pool {
     uint32_t max_buffers, allocated, nfree;
     uint8_t **free_list;
+    uint8_t **all;
 };
 
 pk_stream_pool *pk_stream_pool_new(uint32_t max_buffers) {
@@ -14,7 +17,10 @@ pk_stream_pool *pk_stream_pool_new(uint32_t max_buffers) {
     if (!p) return NULL;
     p->max_buffers = max_buffers;
     p->free_list = calloc(max_buffers ? max_buffers : 1, sizeof *p->free_list);
-    if (!p->free_list) {
+    p->all = calloc(max_buffers ? max_buffers : 1, sizeof *p->all);
+    if (!p->free_list || !p->all) {
+        free(p->free_list);
+        free(p->all);
         free(p);
         return NULL;
     }
@@ -23,8 +29,9 @@ pk_stream_pool *pk_stream_pool_new(uint32_t max_buffers) {
 
 void pk_stream_pool_free(pk_stream_pool *p) {
     if (!p) return;
-    for (uint32_t i = 0; i < p->nfree; i++) free(p->free_list[i]);
+    for (uint32_t i = 0; i < p->allocated; i++) free(p->all[i]);
     free(p->free_list);
+    free(p->all);
     free(p);
 }
 
@@ -34,7 +41,7 @@ static uint8_t *pool_get(pk_stream_pool *p) {
     if (p->nfree) return p->free_list[--p->nfree];
     if (p->allocated >= p->max_buffers) return NULL;
     uint8_t *b = malloc(PK_STREAM_WINDOW);
-    if (b) p->allocated++;
+    if (b) p->all[p->allocated++] = b;
     return b;
 }
 
