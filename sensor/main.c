@@ -120,7 +120,8 @@ static int start_uplink(run_ctx *r, const sensor_opts *o) {
     if (r->sensor.next_alert_seq < next) r->sensor.next_alert_seq = next;
     pk_uplink_config uc = {.collector = o->collector, .ca = o->ca, .cert = o->cert,
                            .key = o->key, .insecure = o->insecure,
-                           .sensor_id = o->sensor_id, .collect = collect_counters,
+                           .sensor_id = o->sensor_id, .partner = o->partner,
+                           .collect = collect_counters,
                            .collect_ctx = r};
     if (!(r->uplink = pk_uplink_new(&uc, r->spool, err, sizeof err))) goto fail;
     if (pk_uplink_start(r->uplink, err, sizeof err) != 0) goto fail;

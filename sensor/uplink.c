@@ -115,10 +115,12 @@ pk_uplink *pk_uplink_new(const pk_uplink_config *cfg, pk_spool *sp, char *err,
     u->acked = pk_spool_acked(sp);
     atomic_store(&u->acked_pub, u->acked);
     u->sensor_id = strdup(cfg->sensor_id);
+    u->partner = cfg->partner ? strdup(cfg->partner) : NULL;
     u->win = calloc(PK_UPLINK_MAX_WINDOW, sizeof *u->win);
     if (init_sync(u) != 0 || !u->sensor_id || !u->win) {
         snprintf(err, errlen, "uplink: out of memory");
         free(u->sensor_id);
+        free(u->partner);
         free(u->win);
         free(u);
         return NULL;
@@ -219,6 +221,7 @@ void pk_uplink_free(pk_uplink *u) {
     free(u->pay);
     free(u->win);
     free(u->sensor_id);
+    free(u->partner);
     free(u);
 }
 

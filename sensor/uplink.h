@@ -31,6 +31,8 @@ typedef struct pk_uplink_config {
     const char *ca, *cert, *key;  /* --ca --cert --key (all required with TLS) */
     bool insecure;                /* --insecure: plaintext, loopback only */
     const char *sensor_id;        /* sent in hello */
+    const char *partner;          /* sent in hello (the collector trusts it only
+                                     with --insecure; with TLS the certificate's O) */
     pk_uplink_collect_fn collect; /* may be NULL */
     void *collect_ctx;
     /* Tunables; 0 means the default in brackets. */

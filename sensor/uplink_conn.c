@@ -262,9 +262,11 @@ static void on_connected(pk_uplink *u) {
     pk_log_limited(&u->conn_rl, PK_LOG_INFO, "connected to collector %s:%s%s",
                    u->addr.host, u->addr.port,
                    u->ssl_ctx ? " (TLS)" : " (plaintext, loopback)");
-    send_msg(u, json_pack("{s:s, s:s, s:s, s:I}", "type", "hello", "sensor",
-                          u->sensor_id, "version", PICKET_VERSION, "last_acked",
-                          (json_int_t)u->acked));
+    json_t *hello = json_pack("{s:s, s:s, s:s, s:I}", "type", "hello", "sensor",
+                              u->sensor_id, "version", PICKET_VERSION, "last_acked",
+                              (json_int_t)u->acked);
+    if (hello && u->partner) json_object_set_new(hello, "partner", json_string(u->partner));
+    send_msg(u, hello);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg) {

@@ -32,6 +32,7 @@ enum pk_uplink_state { PK_UP_IDLE, PK_UP_CONNECTING, PK_UP_HELLO, PK_UP_READY };
 struct pk_uplink {
     pk_uplink_config cfg;
     char *sensor_id;
+    char *partner;                /* NULL when not given */
     pk_uplink_addr addr;
     pk_spool *sp;
     SSL_CTX *ssl_ctx;                /* NULL with --insecure */
