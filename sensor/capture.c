@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +24,8 @@ static int64_t mono_usec(void) {
 
 static int open_file(pk_capture *c) {
     char eb[PCAP_ERRBUF_SIZE] = "";
+    struct stat st;
+    c->file_bytes = stat(c->cfg.file, &st) == 0 ? (int64_t)st.st_size : 0;
     c->pcap = pcap_open_offline_with_tstamp_precision(c->cfg.file,
                                                       PCAP_TSTAMP_PRECISION_MICRO, eb);
     if (!c->pcap) {
@@ -119,11 +122,49 @@ static void record_drops(pk_capture *c) {
     }
 }
 
+static int64_t wall_usec(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Capture time -> the time line alerts carry: --time-shift, then each
+ * further pass of --loop continues one second after the previous ended. */
+static int64_t shifted(pk_capture *c, int64_t ts) {
+    if (!c->shift_known) {
+        c->shift_known = true;
+        if (c->cfg.time_shift_now) c->shift_usec = wall_usec() - ts;
+        else c->shift_usec = (int64_t)(c->cfg.time_shift_s * 1e6);
+    }
+    if (!c->pass_started) {
+        c->pass_started = true;
+        c->pass_first_ts = c->last_ts = ts;
+    }
+    if (ts > c->last_ts) c->last_ts = ts;
+    return ts + c->shift_usec;
+}
+
+/* "file.pcap  42.0%  pass 1/3  123456 pkts  45210 pkt/s  17 alerts" */
+static void show_progress(pk_capture *c, const pk_sensor *s) {
+    int64_t now = mono_usec();
+    if (now < c->next_progress_usec) return;
+    static const int64_t every = 500000;
+    c->next_progress_usec = now + every;
+    FILE *f = pcap_file(c->pcap);
+    double pct = f && c->file_bytes > 0 ? 100.0 * (double)ftell(f) / (double)c->file_bytes : 0;
+    double secs = (double)(now - c->start_wall_mono) / 1e6;
+    fprintf(stderr, "\r%s  %5.1f%%  pass %d/%d  %llu pkts  %.0f pkt/s  %llu alerts  ",
+            c->cfg.file, pct, c->pass + 1, c->cfg.loops, (unsigned long long)s->st.packets,
+            secs > 0 ? (double)s->st.packets / secs : 0.0, (unsigned long long)s->st.alerts);
+}
+
 /* Handles one frame handed over by libpcap. */
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *data) {
     pk_capture_loop *l = (pk_capture_loop *)user;
-    int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+    int64_t ts = shifted(l->cap, (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec);
     pace(l->cap, ts, l->sig);
+    if (l->cap->cfg.progress && (l->sensor->st.packets & 1023) == 0)
+        show_progress(l->cap, l->sensor);
     pk_sensor_packet(l->sensor, data, h->caplen, h->len, ts);
     if (l->tick) l->tick(l->tick_ctx);
     if (l->sig->stop) pcap_breakloop(l->cap->pcap);
@@ -147,12 +188,23 @@ static int read_error(pk_capture *c, pk_sensor *s) {
     return -1;
 }
 
-int pk_capture_run(pk_capture *c, pk_sensor *s, pk_capture_signals *sig,
-                   pk_capture_tick_fn tick, void *tick_ctx) {
-    s->linktype = pcap_datalink(c->pcap);
-    s->pcap_filename = c->live ? NULL : c->cfg.file;
+/* Starts the next --loop pass: the file from its start, a fresh flow table
+ * (a new pass is new traffic), time continuing after the previous pass. */
+static int next_pass(pk_capture *c, pk_sensor *s) {
+    pcap_close(c->pcap);
+    c->pcap = NULL;
+    if (open_file(c) != 0) return -1;
+    c->shift_usec += c->last_ts - c->pass_first_ts + 1000000;
+    c->pass_started = false;
+    c->pass++;
+    s->pcap_cnt = 0;
+    pk_sensor_reset_flows(s);
+    return 0;
+}
+
+static int run_pass(pk_capture *c, pk_sensor *s, pk_capture_signals *sig,
+                    pk_capture_tick_fn tick, void *tick_ctx) {
     pk_capture_loop l = {c, s, sig, tick, tick_ctx};
-    if (c->live && pcap_setnonblock(c->pcap, 1, c->error) != 0) return -1;
     while (!sig->stop) {
         int n = pcap_dispatch(c->pcap, 256, on_frame, (u_char *)&l);
         if (n == PCAP_ERROR_BREAK) break;
@@ -164,8 +216,27 @@ int pk_capture_run(pk_capture *c, pk_sensor *s, pk_capture_signals *sig,
             if (wait_readable(c) != 0) return read_error(c, s);
         }
     }
-    record_drops(c);
     return 0;
+}
+
+int pk_capture_run(pk_capture *c, pk_sensor *s, pk_capture_signals *sig,
+                   pk_capture_tick_fn tick, void *tick_ctx) {
+    s->linktype = pcap_datalink(c->pcap);
+    s->pcap_filename = c->live ? NULL : c->cfg.file;
+    c->start_wall_mono = mono_usec();
+    if (c->live && pcap_setnonblock(c->pcap, 1, c->error) != 0) return -1;
+    int rc = run_pass(c, s, sig, tick, tick_ctx);
+    while (rc == 0 && !c->live && !sig->stop && c->pass + 1 < c->cfg.loops) {
+        rc = next_pass(c, s);
+        if (rc == 0) rc = run_pass(c, s, sig, tick, tick_ctx);
+    }
+    if (c->cfg.progress) {
+        c->next_progress_usec = 0;
+        show_progress(c, s);
+        fputc('\n', stderr);
+    }
+    record_drops(c);
+    return rc;
 }
 
 void pk_capture_counters(pk_capture *c, pk_counter_cb cb, void *ctx) {

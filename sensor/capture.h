@@ -25,6 +25,11 @@ typedef struct pk_capture_config {
     int buffer_mb;             /* kernel buffer, default 64 */
     bool promisc;              /* default true */
     double replay_speed;       /* 0 = as fast as possible */
+    /* Exercises (file mode): rebase capture time, replay several times. */
+    bool time_shift_now;       /* first packet = now */
+    double time_shift_s;       /* else add this many seconds */
+    int loops;                 /* passes over the file (default 1) */
+    bool progress;             /* progress line on stderr */
 } pk_capture_config;
 
 /* Flags the signal handlers set; the loop acts on them between packets. */
@@ -37,6 +42,11 @@ typedef struct pk_capture {
     pk_capture_config cfg;
     bool live;
     int64_t first_ts_usec, start_mono_usec;   /* replay pacing */
+    int64_t shift_usec;        /* added to every timestamp (time shift + loops) */
+    int64_t pass_first_ts, last_ts;           /* capture time of this pass */
+    bool shift_known, pass_started;
+    int pass;                  /* 0-based pass over the file */
+    int64_t file_bytes, next_progress_usec, start_wall_mono;
     char error[PCAP_ERRBUF_SIZE + 256];
     uint64_t kernel_drops, iface_drops;
 } pk_capture;

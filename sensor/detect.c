@@ -70,24 +70,36 @@ void pk_detect_value(pk_sensor *s, pk_flow *f, const pk_packet *p,
     if (ind) raise_alert(s, f, p, field, value, len, ind, store);
 }
 
-static void check_address(pk_sensor *s, pk_flow *f, const pk_packet *p,
+/* Returns whether an indicator matched (alerted or suppressed). */
+static bool check_address(pk_sensor *s, pk_flow *f, const pk_packet *p,
                           const pk_istore *store, pk_field field,
                           const pk_ip_pair *ip, uint16_t port) {
     const uint8_t *addr = field == PK_FIELD_IP_SRC ? ip->src : ip->dst;
     const pk_indicator *ind =
         pk_istore_match_addr(store, ip->family, addr, p->proto, port);
-    if (!ind) return;
+    if (!ind) return false;
     char text[64];
     inet_ntop(ip->family == 6 ? AF_INET6 : AF_INET, addr, text, sizeof text);
     raise_alert(s, f, p, field, text, strlen(text), ind, store);
+    return true;
 }
 
+/* The innermost pair is the flow's own: a packet of the other direction
+ * carries the same (address, port) pairs swapped, and the flow key holds the
+ * protocol. Once they matched nothing against the store in force
+ * (f->store_gen, which the caller sets and which changes with the store),
+ * looking them up again would find nothing again, so the other direction
+ * skips them. Any match is looked up again, so suppression still counts. */
 void pk_detect_addresses(pk_sensor *s, pk_flow *f, const pk_packet *p) {
     const pk_istore *store = current_store(s);
     for (int i = 0; i < p->ip_count; i++) {
         const pk_ip_pair *ip = &p->ip[i];
         bool inner = i == p->ip_count - 1;
-        check_address(s, f, p, store, PK_FIELD_IP_SRC, ip, inner ? p->sport : 0);
-        check_address(s, f, p, store, PK_FIELD_IP_DST, ip, inner ? p->dport : 0);
+        if (inner && f->addrs_missed) continue;
+        bool hit = check_address(s, f, p, store, PK_FIELD_IP_SRC, ip,
+                                 inner ? p->sport : 0);
+        if (check_address(s, f, p, store, PK_FIELD_IP_DST, ip, inner ? p->dport : 0))
+            hit = true;
+        if (inner && !hit) f->addrs_missed = 1;
     }
 }

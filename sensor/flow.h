@@ -38,6 +38,8 @@ typedef struct pk_flow {
     uint8_t initiator_is_a;         /* first packet came from endpoint a */
     uint8_t in_use;
     uint8_t dirs_seen;              /* bit 0: a->b seen, bit 1: b->a seen */
+    uint8_t addrs_missed;           /* the key's addresses matched nothing in
+                                       store generation store_gen */
     char community_id[PK_COMMUNITY_ID_LEN];
     pk_stream dir[2];               /* 0 = from a, 1 = from b */
     /* indicators this flow already alerted on (hashes), for suppression */
@@ -72,6 +74,9 @@ pk_flow *pk_flow_lookup(pk_flow_table *t, const pk_packet *p, int *dir,
 /* Remembers that this flow alerted on an indicator (by value hash). Returns
  * false when it already had, i.e. the alert is suppressed. */
 bool pk_flow_note_alert(pk_flow *f, uint64_t indicator_hash);
+
+/* Forgets every flow (counters are kept): a new pass over a capture. */
+void pk_flow_table_clear(pk_flow_table *t);
 
 /* The pool every stream of this table takes window buffers from. */
 pk_stream_pool *pk_flow_stream_pool(pk_flow_table *t);

@@ -85,6 +85,7 @@ void pk_sensor_packet(pk_sensor *s, const uint8_t *data, uint32_t caplen,
         uint8_t bit = (uint8_t)(1u << dir);
         if (created || !(f->dirs_seen & bit) || f->store_gen != gen) {
             f->dirs_seen |= bit;
+            if (f->store_gen != gen) f->addrs_missed = 0;   /* another store */
             f->store_gen = gen;
             pk_detect_addresses(s, f, &p);
         }
@@ -103,6 +104,10 @@ pk_istore *pk_sensor_swap_store(pk_sensor *s, pk_istore *fresh) {
 
 bool pk_sensor_quiesced(const pk_sensor *s, unsigned gen) {
     return atomic_load_explicit(&s->packets_seen_gen, memory_order_acquire) >= gen;
+}
+
+void pk_sensor_reset_flows(pk_sensor *s) {
+    pk_flow_table_clear(s->flows);
 }
 
 void pk_sensor_idle(pk_sensor *s) {

@@ -74,6 +74,9 @@ int pk_sensor_init(pk_sensor *s, const pk_sensor_config *cfg,
                    pk_istore *store, char *err, size_t errlen);
 void pk_sensor_destroy(pk_sensor *s);
 
+/* Forgets every flow (a new --loop pass is new traffic). */
+void pk_sensor_reset_flows(pk_sensor *s);
+
 /* One captured frame. */
 void pk_sensor_packet(pk_sensor *s, const uint8_t *data, uint32_t caplen,
                       uint32_t wire_len, int64_t ts_usec);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "uplink.h"
 
@@ -16,6 +17,7 @@ void sensor_opts_defaults(sensor_opts *o) {
     o->cap.promisc = true;
     o->spool_max_mb = 256;
     o->drain_timeout_s = 30;
+    o->cap.loops = 1;
     pk_sensor_config_defaults(&o->sensor);
 }
 
@@ -46,6 +48,12 @@ static void usage(FILE *f) {
 "Capture:\n"
 "      --replay-speed X     with -r: 0 = as fast as possible (default),\n"
 "                           1 = capture pace, 10 = ten times faster\n"
+"      --time-shift now|S   with -r: move capture time so the first packet is\n"
+"                           now, or by S seconds (alerts carry the new time)\n"
+"      --loop N             with -r: replay the file N times; each pass is new\n"
+"                           traffic continuing after the previous one\n"
+"      --no-progress        no progress line (shown with -r when stderr is a\n"
+"                           terminal)\n"
 "      --snaplen N          bytes captured per frame (default 65535)\n"
 "      --buffer-mb N        kernel capture buffer in MiB (default 64)\n"
 "      --no-promisc         do not put the interface in promiscuous mode\n"
@@ -86,7 +94,8 @@ enum {
     OPT_SENSOR_ID = 256, OPT_PARTNER, OPT_EXERCISE, OPT_REPLAY, OPT_STATS,
     OPT_HOME_NET, OPT_SNAPLEN, OPT_BUFFER, OPT_NO_PROMISC, OPT_FLOW_MEM,
     OPT_FLOW_TIMEOUT, OPT_USER, OPT_GROUP, OPT_CA, OPT_CERT, OPT_KEY,
-    OPT_SPOOL, OPT_SPOOL_MAX, OPT_DRAIN, OPT_INSECURE,
+    OPT_SPOOL, OPT_SPOOL_MAX, OPT_DRAIN, OPT_INSECURE, OPT_TIME_SHIFT, OPT_LOOP,
+    OPT_NO_PROGRESS,
 };
 
 static const struct option long_opts[] = {
@@ -106,6 +115,9 @@ static const struct option long_opts[] = {
     {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
     {"flow-memory", required_argument, NULL, OPT_FLOW_MEM},
     {"flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT},
+    {"time-shift", required_argument, NULL, OPT_TIME_SHIFT},
+    {"loop", required_argument, NULL, OPT_LOOP},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"collector", required_argument, NULL, 'c'},
     {"ca", required_argument, NULL, OPT_CA},
     {"cert", required_argument, NULL, OPT_CERT},
@@ -162,6 +174,20 @@ static int numeric_opt(int c, const char *arg, sensor_opts *o) {
         if (!parse_long(arg, 1, 1 << 20, &v)) return bad_usage("bad --flow-memory '%s'", arg);
         o->sensor.flow.memory_bytes = (size_t)v << 20;
         return 0;
+    case OPT_TIME_SHIFT:
+        if (strcmp(arg, "now") == 0) {
+            o->cap.time_shift_now = true;
+            return 0;
+        }
+        d = strtod(arg, &end);
+        if (!*arg || *end || d < -1e10 || d > 1e10)
+            return bad_usage("bad --time-shift '%s' (now or seconds)", arg);
+        o->cap.time_shift_s = d;
+        return 0;
+    case OPT_LOOP:
+        if (!parse_long(arg, 1, 1000000, &v)) return bad_usage("bad --loop '%s'", arg);
+        o->cap.loops = (int)v;
+        return 0;
     case OPT_SPOOL_MAX:
         if (!parse_long(arg, 1, 1 << 20, &v)) return bad_usage("bad --spool-max '%s'", arg);
         o->spool_max_mb = v;
@@ -199,6 +225,7 @@ static int apply_opt(int c, const char *arg, sensor_opts *o) {
     case OPT_KEY: o->key = arg; return 0;
     case OPT_SPOOL: o->spool_dir = arg; return 0;
     case OPT_INSECURE: o->insecure = true; return 0;
+    case OPT_NO_PROGRESS: o->no_progress = true; return 0;
     case OPT_USER: o->user = arg; return 0;
     case OPT_GROUP: o->group = arg; return 0;
     case OPT_HOME_NET: o->sensor.home_net = arg; return 0;
@@ -238,8 +265,10 @@ int sensor_opts_parse(int argc, char **argv, sensor_opts *o) {
     if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
     if (!o->cap.file == !o->cap.iface)
         return bad_usage("%s", "give exactly one of -r FILE or -i INTERFACE");
-    if (o->cap.replay_speed > 0 && !o->cap.file)
-        return bad_usage("%s", "--replay-speed applies to -r only");
+    if (!o->cap.file && (o->cap.replay_speed > 0 || o->cap.loops > 1 ||
+                         o->cap.time_shift_now || o->cap.time_shift_s != 0))
+        return bad_usage("%s", "--replay-speed, --time-shift and --loop apply to -r only");
+    o->cap.progress = o->cap.file && !o->no_progress && isatty(STDERR_FILENO);
     if (o->group && !o->user)
         return bad_usage("%s", "--group needs --user");
     int rc = check_uplink(o);

@@ -22,7 +22,7 @@ typedef struct sensor_opts {
     const char *alerts_path;
     const char *sensor_id, *partner, *exercise;
     const char *user, *group;
-    bool stats;
+    bool stats, no_progress;
     /* uplink to the collector */
     const char *collector, *ca, *cert, *key, *spool_dir;
     bool insecure;

@@ -166,6 +166,66 @@ def test_privilege_drop(tmp):
     check(rc == 1 and "no-such-user-x" in err, "an unknown --user is a fatal error naming it")
 
 
+def eve_usec(ts):
+    """EVE timestamp -> microseconds since the epoch."""
+    import datetime
+    d = datetime.datetime.strptime(ts[:26], "%Y-%m-%dT%H:%M:%S.%f")
+    return int(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1e6 + 0.5)
+
+
+def test_time_shift_and_loop(tmp):
+    early, _, _ = early_and_late_names()
+    ind = os.path.join(tmp, "loop.txt")
+    open(ind, "w").write("domain:%s\n" % early)
+    base_out, loop_out = os.path.join(tmp, "base.jsonl"), os.path.join(tmp, "loop.jsonl")
+    run_sensor(["-r", CAPTURE, "-I", ind, "-o", base_out])
+    rc, _, _ = run_sensor(["-r", CAPTURE, "-I", ind, "-o", loop_out, "--loop", "3",
+                           "--time-shift", "3600", "--exercise", "EX-LOOP"])
+    base, looped = alerts_of(base_out), alerts_of(loop_out)
+    check(rc == 0 and len(looped) == 3 * len(base) > 0,
+          "--loop 3 replays the file three times as new traffic (%d -> %d alerts)" % (len(base), len(looped)))
+    t0 = eve_usec(base[0]["timestamp"])
+    check(eve_usec(looped[0]["timestamp"]) - t0 == 3600 * 1000000,
+          "--time-shift 3600 moves alert time by exactly one hour")
+    times = [eve_usec(a["timestamp"]) for a in looped]
+    check(times == sorted(times) and times[len(base)] > times[len(base) - 1],
+          "each pass continues after the previous one (time never goes back)")
+    check([a["pcap_cnt"] for a in looped] == [a["pcap_cnt"] for a in base] * 3,
+          "pcap_cnt restarts with each pass")
+    rc, _, _ = run_sensor(["-r", CAPTURE, "-I", ind, "-o", os.path.join(tmp, "now.jsonl"),
+                           "--time-shift", "now"])
+    first = eve_usec(alerts_of(os.path.join(tmp, "now.jsonl"))[0]["timestamp"])
+    check(abs(first / 1e6 - time.time()) < 30, "--time-shift now puts the first packet at the present")
+
+
+def test_progress_line(tmp):
+    import pty
+    early, _, _ = early_and_late_names()
+    ind = os.path.join(tmp, "prog.txt")
+    open(ind, "w").write("domain:%s\n" % early)
+    args = [SENSOR, "-r", CAPTURE, "-I", ind, "-o", os.path.join(tmp, "prog.jsonl"),
+            "--replay-speed", "8"]
+    master, slave = pty.openpty()
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(timeout=60)
+    os.close(master)
+    text = out.decode(errors="replace")
+    check(p.returncode == 0 and "%" in text and "pass 1/1" in text and "pkt/s" in text
+          and "alerts" in text, "a terminal gets a progress line (percent, packets/s, alerts)")
+    rc, err, _ = run_sensor(args[1:])
+    check(rc == 0 and "pkt/s" not in err, "no progress line when stderr is not a terminal")
+
+
 def main():
     if not os.path.exists(SENSOR):
         print("skip: %s not built" % SENSOR)
@@ -178,6 +238,8 @@ def main():
         test_failed_reload_keeps_set(tmp)
         test_full_speed(tmp)
         test_privilege_drop(tmp)
+        test_time_shift_and_loop(tmp)
+        test_progress_line(tmp)
     passed = sum(results)
     print("%d passed, %d failed" % (passed, len(results) - passed))
     return 0 if all(results) else 1
