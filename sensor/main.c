@@ -18,6 +18,7 @@
 #include "sensor_opts.h"
 #include "spool.h"
 #include "uplink.h"
+#include "uplink_tls.h"
 #include "reload.h"
 #include "sensor.h"
 
@@ -194,12 +195,51 @@ static void teardown(run_ctx *r) {
     else if (r->alerts) fflush(r->alerts);
 }
 
+/* --check-config: everything setup() would read, nothing started. */
+static int check_config(sensor_opts *o) {
+    char err[512];
+    int bad = 0;
+    if (identity_from_cert(o) != 0) bad++;
+    pk_istore *store = pk_istore_load_files(o->indicator_files, o->nindicator_files,
+                                            stderr, err, sizeof err);
+    if (!store) {
+        pk_log(PK_LOG_ERR, "%s", err);
+        bad++;
+    }
+    pk_capture cap;
+    if (o->cap.file || geteuid() == 0) {
+        if (pk_capture_open(&cap, &o->cap) != 0) {
+            pk_log(PK_LOG_ERR, "%s", cap.error);
+            bad++;
+        }
+        pk_capture_close(&cap);
+    }
+    if (o->collector && !o->insecure) {
+        SSL_CTX *ctx = pk_uplink_tls_ctx(o->ca, o->cert, o->key, err, sizeof err);
+        if (!ctx) {
+            pk_log(PK_LOG_ERR, "%s", err);
+            bad++;
+        }
+        SSL_CTX_free(ctx);
+    }
+    if (!bad)
+        printf("configuration OK: %s %s, %zu indicators (set %s)%s%s, sensor %s, partner %s\n",
+               o->cap.file ? "file" : "interface", o->cap.file ? o->cap.file : o->cap.iface,
+               pk_istore_count(store), pk_istore_version(store),
+               o->collector ? ", collector " : "", o->collector ? o->collector : "",
+               o->sensor_id ? o->sensor_id : "(host name)", o->partner ? o->partner : "-");
+    pk_istore_free(store);
+    return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     sensor_opts o;
     sensor_opts_defaults(&o);
     pk_log_setup("picket-sensor", PK_LOG_INFO, false);
     int rc = sensor_opts_parse(argc, argv, &o);
     if (rc >= 0) return rc;
+    if (o.syslog) pk_log_setup("picket-sensor", PK_LOG_INFO, true);
+    if (o.check_config) return check_config(&o);
 
     run_ctx *r = calloc(1, sizeof *r);
     if (!r) return 1;

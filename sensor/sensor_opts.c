@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_file.h"
 #include "uplink.h"
 
 void sensor_opts_defaults(sensor_opts *o) {
@@ -80,6 +81,14 @@ static void usage(FILE *f) {
 "                           USER (and its group, or --group GROUP)\n"
 "      --group GROUP        group to switch to with --user\n"
 "\n"
+"Configuration:\n"
+"      --config FILE        read settings from FILE: one 'key = value' per line,\n"
+"                           keys are the long flag names, true/false for\n"
+"                           switches; flags on the command line override it\n"
+"      --check-config       check flags, files, indicators and certificates,\n"
+"                           print a summary and exit (0 when all is well)\n"
+"      --syslog             log to syslog instead of stderr\n"
+"\n"
 "Other:\n"
 "      --stats              print counters on exit and on SIGUSR1 (packets,\n"
 "                           bytes, decoded by layer, malformed by reason,\n"
@@ -95,7 +104,7 @@ enum {
     OPT_HOME_NET, OPT_SNAPLEN, OPT_BUFFER, OPT_NO_PROMISC, OPT_FLOW_MEM,
     OPT_FLOW_TIMEOUT, OPT_USER, OPT_GROUP, OPT_CA, OPT_CERT, OPT_KEY,
     OPT_SPOOL, OPT_SPOOL_MAX, OPT_DRAIN, OPT_INSECURE, OPT_TIME_SHIFT, OPT_LOOP,
-    OPT_NO_PROGRESS,
+    OPT_NO_PROGRESS, OPT_CHECK_CONFIG, OPT_SYSLOG,
 };
 
 static const struct option long_opts[] = {
@@ -128,6 +137,8 @@ static const struct option long_opts[] = {
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"user", required_argument, NULL, OPT_USER},
     {"group", required_argument, NULL, OPT_GROUP},
+    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+    {"syslog", no_argument, NULL, OPT_SYSLOG},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -226,6 +237,8 @@ static int apply_opt(int c, const char *arg, sensor_opts *o) {
     case OPT_SPOOL: o->spool_dir = arg; return 0;
     case OPT_INSECURE: o->insecure = true; return 0;
     case OPT_NO_PROGRESS: o->no_progress = true; return 0;
+    case OPT_CHECK_CONFIG: o->check_config = true; return 0;
+    case OPT_SYSLOG: o->syslog = true; return 0;
     case OPT_USER: o->user = arg; return 0;
     case OPT_GROUP: o->group = arg; return 0;
     case OPT_HOME_NET: o->sensor.home_net = arg; return 0;
@@ -252,7 +265,16 @@ static int check_uplink(const sensor_opts *o) {
 }
 
 int sensor_opts_parse(int argc, char **argv, sensor_opts *o) {
+    char err[512];
+    int crc = pk_config_expand(argc, argv, long_opts, &argc, &argv, err, sizeof err);
+    if (crc != 0) {
+        fprintf(stderr, "picket-sensor: %s\n", err);
+        return crc == -2 ? 1 : 2;
+    }
+    /* The expanded arguments live as long as the process: options point
+     * into them. */
     int c;
+    optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":r:i:f:I:o:c:hV", long_opts, NULL)) != -1) {
         if (c == 'h') { usage(stdout); return 0; }

@@ -226,6 +226,36 @@ def test_progress_line(tmp):
     check(rc == 0 and "pkt/s" not in err, "no progress line when stderr is not a terminal")
 
 
+def test_config_file(tmp):
+    early, _, _ = early_and_late_names()
+    ind = os.path.join(tmp, "conf.txt")
+    open(ind, "w").write("domain:%s\n" % early)
+    conf = os.path.join(tmp, "sensor.conf")
+    out = os.path.join(tmp, "conf.jsonl")
+    open(conf, "w").write("# a sensor configuration\nread = %s\nindicators = %s\n"
+                          "sensor-id = from-file\npartner = NZ\nalerts = %s\nstats = true\n"
+                          % (CAPTURE, ind, out))
+    rc, err, _ = run_sensor(["--config", conf, "--sensor-id", "from-cli"])
+    alerts = alerts_of(out)
+    check(rc == 0 and alerts and all(a["picket"]["sensor"] == "from-cli" and
+                                     a["picket"]["partner"] == "NZ" for a in alerts),
+          "--config supplies settings and command-line flags override them")
+    check("counters" in err, "a switch set to true in the file takes effect (stats)")
+    p = subprocess.run([SENSOR, "--config", conf, "--check-config"], capture_output=True, text=True)
+    check(p.returncode == 0 and "configuration OK" in p.stdout and "1 indicators" in p.stdout,
+          "--check-config reports a good configuration and exits 0")
+    open(conf, "a").write("indicators = %s\n" % os.path.join(tmp, "missing.txt"))
+    p = subprocess.run([SENSOR, "--config", conf, "--check-config"], capture_output=True, text=True)
+    check(p.returncode == 1 and "missing.txt" in p.stderr,
+          "--check-config names a missing indicator file and exits 1")
+    open(conf, "a").write("colector = x\n")
+    p = subprocess.run([SENSOR, "--config", conf], capture_output=True, text=True)
+    check(p.returncode == 2 and "sensor.conf:9: unknown key 'colector'" in p.stderr,
+          "a misspelt key is a usage error naming file:line")
+    rc, err, _ = run_sensor(["-r", CAPTURE, "-I", ind, "-o", os.path.join(tmp, "sl.jsonl"), "--syslog"])
+    check(rc == 0 and "picket-sensor: info" not in err, "--syslog sends log lines away from stderr")
+
+
 def main():
     if not os.path.exists(SENSOR):
         print("skip: %s not built" % SENSOR)
@@ -240,6 +270,7 @@ def main():
         test_privilege_drop(tmp)
         test_time_shift_and_loop(tmp)
         test_progress_line(tmp)
+        test_config_file(tmp)
     passed = sum(results)
     print("%d passed, %d failed" % (passed, len(results) - passed))
     return 0 if all(results) else 1
