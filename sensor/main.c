@@ -13,6 +13,7 @@
 
 #include "capture.h"
 #include "istore_files.h"
+#include "http_metrics.h"
 #include "log.h"
 #include "privdrop.h"
 #include "sensor_opts.h"
@@ -38,6 +39,7 @@ typedef struct run_ctx {
     FILE *alerts;                 /* NULL: collector only */
     pk_spool *spool;
     pk_uplink *uplink;
+    pk_http_metrics *http;
     uint64_t write_errors;
 } run_ctx;
 
@@ -97,6 +99,16 @@ static void collect_counters(void *ctx, pk_counter_cb cb, void *cbctx) {
     pk_sensor_counters(&r->sensor, cb, cbctx);
     cb(cbctx, "capture.kernel_drops", r->cap.kernel_drops);
     cb(cbctx, "capture.interface_drops", r->cap.iface_drops);
+}
+
+/* Counters for /metrics: the sensor's, the uplink's, and the reloads. */
+static void collect_all(void *ctx, pk_counter_cb cb, void *cbctx) {
+    run_ctx *r = ctx;
+    collect_counters(r, cb, cbctx);
+    if (r->uplink) pk_uplink_counters(r->uplink, cb, cbctx);
+    cb(cbctx, "reload.done", atomic_load(&r->reloader.done));
+    cb(cbctx, "reload.failed", atomic_load(&r->reloader.failed));
+    cb(cbctx, "alerts.write_errors", r->write_errors);
 }
 
 /* With --cert, the certificate names the sensor and its partner. */
@@ -171,6 +183,13 @@ static int setup(run_ctx *r, sensor_opts *o) {
     r->sensor.sink = write_alert;
     r->sensor.sink_ctx = r;
     if (o->collector && start_uplink(r, o) != 0) return -1;
+    if (o->http) {
+        r->http = pk_http_metrics_start(o->http, "picket_sensor", collect_all, r, err, sizeof err);
+        if (!r->http) {
+            pk_log(PK_LOG_ERR, "%s", err);
+            return -1;
+        }
+    }
     if (pk_capture_open(&r->cap, &o->cap) != 0) {
         pk_log(PK_LOG_ERR, "%s", r->cap.error);
         return -1;
@@ -185,6 +204,7 @@ static int setup(run_ctx *r, sensor_opts *o) {
 }
 
 static void teardown(run_ctx *r) {
+    pk_http_metrics_stop(r->http);      /* reads counters of everything below */
     pk_uplink_free(r->uplink);          /* its thread reads sensor counters */
     pk_spool_close(r->spool);
     pk_sensor_idle(&r->sensor);

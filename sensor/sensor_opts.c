@@ -88,6 +88,7 @@ static void usage(FILE *f) {
 "      --check-config       check flags, files, indicators and certificates,\n"
 "                           print a summary and exit (0 when all is well)\n"
 "      --syslog             log to syslog instead of stderr\n"
+"      --http HOST:PORT     serve /metrics (Prometheus) and /healthz\n"
 "\n"
 "Other:\n"
 "      --stats              print counters on exit and on SIGUSR1 (packets,\n"
@@ -104,7 +105,7 @@ enum {
     OPT_HOME_NET, OPT_SNAPLEN, OPT_BUFFER, OPT_NO_PROMISC, OPT_FLOW_MEM,
     OPT_FLOW_TIMEOUT, OPT_USER, OPT_GROUP, OPT_CA, OPT_CERT, OPT_KEY,
     OPT_SPOOL, OPT_SPOOL_MAX, OPT_DRAIN, OPT_INSECURE, OPT_TIME_SHIFT, OPT_LOOP,
-    OPT_NO_PROGRESS, OPT_CHECK_CONFIG, OPT_SYSLOG,
+    OPT_NO_PROGRESS, OPT_CHECK_CONFIG, OPT_SYSLOG, OPT_HTTP,
 };
 
 static const struct option long_opts[] = {
@@ -139,6 +140,7 @@ static const struct option long_opts[] = {
     {"group", required_argument, NULL, OPT_GROUP},
     {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
     {"syslog", no_argument, NULL, OPT_SYSLOG},
+    {"http", required_argument, NULL, OPT_HTTP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -239,6 +241,7 @@ static int apply_opt(int c, const char *arg, sensor_opts *o) {
     case OPT_NO_PROGRESS: o->no_progress = true; return 0;
     case OPT_CHECK_CONFIG: o->check_config = true; return 0;
     case OPT_SYSLOG: o->syslog = true; return 0;
+    case OPT_HTTP: o->http = arg; return 0;
     case OPT_USER: o->user = arg; return 0;
     case OPT_GROUP: o->group = arg; return 0;
     case OPT_HOME_NET: o->sensor.home_net = arg; return 0;

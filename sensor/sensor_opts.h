@@ -22,6 +22,7 @@ typedef struct sensor_opts {
     const char *alerts_path;
     const char *sensor_id, *partner, *exercise;
     const char *user, *group;
+    const char *http;               /* --http HOST:PORT */
     bool stats, no_progress, check_config, syslog;
     /* uplink to the collector */
     const char *collector, *ca, *cert, *key, *spool_dir;

@@ -256,6 +256,33 @@ def test_config_file(tmp):
     check(rc == 0 and "picket-sensor: info" not in err, "--syslog sends log lines away from stderr")
 
 
+def test_http_metrics(tmp):
+    import socket
+    import urllib.request
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    early, _, _ = early_and_late_names()
+    ind = os.path.join(tmp, "http.txt")
+    open(ind, "w").write("domain:%s\n" % early)
+    got = {}
+
+    def scrape(p):
+        base = "http://127.0.0.1:%d" % port
+        got["metrics"] = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+        got["healthz"] = urllib.request.urlopen(base + "/healthz", timeout=5).status
+
+    rc, err, _ = run_sensor(["-r", CAPTURE, "-I", ind, "-o", os.path.join(tmp, "h.jsonl"),
+                             "--replay-speed", "4", "--http", "127.0.0.1:%d" % port],
+                            actions=[(1.5, scrape)])
+    lines = dict(l.rsplit(" ", 1) for l in got.get("metrics", "").splitlines() if l)
+    check(rc == 0 and got.get("healthz") == 200, "--http serves /healthz with 200 while capturing")
+    check(int(lines.get("picket_sensor_capture_packets", 0)) > 0 and
+          "picket_sensor_flow_created" in lines and "picket_sensor_dns_queries" in lines,
+          "/metrics has the --stats counters in Prometheus form (%d series)" % len(lines))
+
+
 def main():
     if not os.path.exists(SENSOR):
         print("skip: %s not built" % SENSOR)
@@ -271,6 +298,7 @@ def main():
         test_time_shift_and_loop(tmp)
         test_progress_line(tmp)
         test_config_file(tmp)
+        test_http_metrics(tmp)
     passed = sum(results)
     print("%d passed, %d failed" % (passed, len(results) - passed))
     return 0 if all(results) else 1
