@@ -291,7 +291,7 @@ static bool url_host_ok(const char *h, size_t n) {
     return true;
 }
 
-/* Host part of an authority: drops a default port and a trailing dot. */
+/* Host part of an authority: drops a default port and trailing dots. */
 static size_t url_host_len(const char *a, size_t n) {
     const char *at = memrchr(a, '@', n);
     size_t start = at ? (size_t)(at - a) + 1 : 0;
@@ -299,8 +299,8 @@ static size_t url_host_len(const char *a, size_t n) {
         n -= 3;
     else if (n - start >= 4 && memcmp(a + n - 4, ":443", 4) == 0)
         n -= 4;
-    if (n > start && a[n - 1] == '.')
-        n--;
+    while (n > start && a[n - 1] == '.')   /* all of them: normalising twice */
+        n--;                                /* must give the same URL */
     return n;
 }
 
