@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "gen_ctx.h"
 #include "gen_run.h"
 
+#define PROG "picket-gen"
 #define DEFAULT_START 1767225600LL   /* 2026-01-01T00:00:00Z */
 
 static void usage(FILE *f)
@@ -57,60 +59,41 @@ static void usage(FILE *f)
 enum { OPT_SEED = 256, OPT_BG, OPT_START, OPT_V6, OPT_MANIFEST, OPT_BENCH,
        OPT_PACKETS, OPT_FLOWS, OPT_LIST };
 
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-')
-        return false;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end)
-        return false;
-    *out = v;
-    return true;
-}
-
 static int bad(const char *what, const char *arg)
 {
-    fprintf(stderr, "picket-gen: invalid %s: '%s' (see --help)\n", what, arg);
-    return 2;
+    return pk_cli_error(PROG, "invalid %s: '%s' (see --help)", what, arg);
 }
 
 static int parse_value(gen_opts *o, int ch, const char *arg)
 {
     uint64_t v;
-    char *end;
     switch (ch) {
     case OPT_SEED:
-        return parse_u64(arg, &o->seed) ? 0 : bad("--seed", arg);
+        return pk_cli_u64(arg, 0, UINT64_MAX, &o->seed) ? 0 : bad("--seed", arg);
     case OPT_BG:
-        if (!parse_u64(arg, &v) || v > 10000000)
+        if (!pk_cli_u64(arg, 0, 10000000, &v))
             return bad("--background", arg);
         o->background = (uint32_t)v;
         return 0;
     case OPT_START:
-        if (!parse_u64(arg, &v) || v > 4102444800ULL)
+        if (!pk_cli_u64(arg, 0, 4102444800ULL, &v))
             return bad("--start", arg);
         o->start = (int64_t)v;
         return 0;
     case OPT_V6:
-        o->ipv6_share = strtod(arg, &end);
-        return (*end || end == arg || o->ipv6_share < 0 || o->ipv6_share > 1)
-                   ? bad("--ipv6-share", arg) : 0;
+        return pk_cli_double(arg, 0, 1, &o->ipv6_share) ? 0 : bad("--ipv6-share", arg);
     case OPT_PACKETS:
-        return parse_u64(arg, &o->packets) && o->packets ? 0 : bad("--packets", arg);
+        return pk_cli_u64(arg, 1, UINT64_MAX, &o->packets) ? 0 : bad("--packets", arg);
     case OPT_FLOWS:
-        return parse_u64(arg, &o->flows) && o->flows ? 0 : bad("--flows", arg);
+        return pk_cli_u64(arg, 1, UINT64_MAX, &o->flows) ? 0 : bad("--flows", arg);
     }
-    return 2;
+    return PK_CLI_EXIT_USAGE;
 }
 
 static int add_file(gen_opts *o, const char *path)
 {
-    if (o->nfiles >= GEN_MAX_FILES) {
-        fprintf(stderr, "picket-gen: too many indicator files (max %d)\n",
-                GEN_MAX_FILES);
-        return 2;
-    }
+    if (o->nfiles >= GEN_MAX_FILES)
+        return pk_cli_error(PROG, "too many indicator files (max %d)", GEN_MAX_FILES);
     o->files[o->nfiles++] = path;
     return 0;
 }
@@ -138,20 +121,14 @@ static int check_opts(gen_opts *o)
 {
     if (o->list_profiles)
         return -1;
-    if (!o->out) {
-        fprintf(stderr, "picket-gen: -w OUT.pcap is required (see --help)\n");
-        return 2;
-    }
-    if (o->bench && (!o->packets || !o->flows)) {
-        fprintf(stderr, "picket-gen: --bench needs --packets N and --flows M\n");
-        return 2;
-    }
-    if (!o->bench && (o->packets || o->flows)) {
-        fprintf(stderr, "picket-gen: --packets/--flows only apply with --bench\n");
-        return 2;
-    }
+    if (!o->out)
+        return pk_cli_error(PROG, "-w OUT.pcap is required (see --help)");
+    if (o->bench && (!o->packets || !o->flows))
+        return pk_cli_error(PROG, "--bench needs --packets N and --flows M");
+    if (!o->bench && (o->packets || o->flows))
+        return pk_cli_error(PROG, "--packets/--flows only apply with --bench");
     if (o->bench && o->flows > o->packets) {
-        fprintf(stderr, "picket-gen: note: --flows %llu > --packets; using %llu flows\n",
+        fprintf(stderr, PROG ": note: --flows %llu > --packets; using %llu flows\n",
                 (unsigned long long)o->flows, (unsigned long long)o->packets);
         o->flows = o->packets;
     }
@@ -174,8 +151,8 @@ static int parse_args(int argc, char **argv, gen_opts *o)
         case OPT_LIST: o->list_profiles = true; rc = 0; break;
         case 'q': o->quiet = true; rc = 0; break;
         case 'h': usage(stdout); return 0;
-        case 'V': printf("picket-gen %s\n", PICKET_VERSION); return 0;
-        case '?': fprintf(stderr, "see picket-gen --help\n"); return 2;
+        case 'V': printf(PROG " %s\n", PICKET_VERSION); return 0;
+        case '?': fprintf(stderr, "see " PROG " --help\n"); return PK_CLI_EXIT_USAGE;
         default: rc = parse_value(o, ch, optarg); break;
         }
         if (rc)

@@ -14,42 +14,8 @@
 
 #include <cmocka.h>
 
-#include "ind_load.h"
-
-#define NOW 1790000000
-
-typedef struct loaded {
-    pk_ind_list l;
-    pk_load_report rep;
-    int rc;
-} loaded;
-
-static loaded *load(const char *text) {
-    loaded *x = calloc(1, sizeof *x);
-    assert_non_null(x);
-    pk_ind_list_init(&x->l);
-    x->rc = pk_ind_load_buffer(&x->l, "rep/list.dat", text, strlen(text), NOW, &x->rep);
-    return x;
-}
-
-static void done(loaded *x) {
-    pk_ind_list_free(&x->l);
-    free(x);
-}
-
-static const pk_indicator *find(const loaded *x, const char *value) {
-    for (size_t i = 0; i < x->l.n; i++)
-        if (strcmp(x->l.items[i].value, value) == 0)
-            return &x->l.items[i];
-    return NULL;
-}
-
-static bool has_issue(const loaded *x, uint32_t line, const char *text) {
-    for (uint32_t i = 0; i < x->rep.nissues; i++)
-        if (x->rep.issues[i].line == line && strstr(x->rep.issues[i].reason, text))
-            return true;
-    return false;
-}
+#define IND_TEST_NAME "rep/list.dat"
+#include "ind_test_util.h"
 
 static void test_valid(void **state) {
     (void)state;
@@ -95,16 +61,10 @@ static void test_malformed(void **state) {
     assert_int_equal(x->rc, 0);
     assert_int_equal(x->rep.loaded, 2);
     assert_int_equal(x->rep.skipped, 10);
-    assert_true(has_issue(x, 2, "expected ip,category,score"));
-    assert_true(has_issue(x, 3, "expected ip,category,score"));
-    assert_true(has_issue(x, 4, "score must be 1-127"));
-    assert_true(has_issue(x, 5, "score"));
-    assert_true(has_issue(x, 6, "score"));
-    assert_true(has_issue(x, 7, "invalid category"));
-    assert_true(has_issue(x, 8, "invalid category"));
-    assert_true(has_issue(x, 9, "invalid IP address: 'evil.example'"));
-    assert_true(has_issue(x, 10, "score"));
-    assert_true(has_issue(x, 11, "UTF-8"));
+    expect_issues(x, {2, "expected ip,category,score"}, {3, "expected ip,category,score"},
+                  {4, "score must be 1-127"}, {5, "score"}, {6, "score"},
+                  {7, "invalid category"}, {8, "invalid category"},
+                  {9, "invalid IP address: 'evil.example'"}, {10, "score"}, {11, "UTF-8"});
     done(x);
 }
 
@@ -121,22 +81,7 @@ static void test_detection(void **state) {
 
 static void test_sample_file(void **state) {
     (void)state;
-    const char *src = getenv("PICKET_SRC");
-    if (!src)
-        skip();
-    char path[1024];
-    snprintf(path, sizeof path, "%s/rules/iprep.csv", src);
-    pk_ind_list l;
-    pk_load_report *rep = malloc(sizeof *rep);
-    pk_ind_list_init(&l);
-    assert_int_equal(pk_ind_load_file(&l, path, NOW, rep), 0);
-    assert_int_equal(rep->format, PK_FMT_IPREP);
-    assert_int_equal(rep->loaded, 5);
-    assert_int_equal(rep->skipped, 0);
-    assert_int_equal(rep->unsupported, 0);
-    assert_int_equal(rep->expired, 0);
-    pk_ind_list_free(&l);
-    free(rep);
+    expect_sample_file("iprep.csv", (ind_counts){.format = PK_FMT_IPREP, .loaded = 5});
 }
 
 int main(void) {

@@ -15,51 +15,8 @@
 
 #include <cmocka.h>
 
-#include "ind_load.h"
-
-#define NOW 1790000000
-
-typedef struct loaded {
-    pk_ind_list l;
-    pk_load_report rep;
-    int rc;
-} loaded;
-
-static loaded *load_n(const char *text, size_t n) {
-    loaded *x = calloc(1, sizeof *x);
-    assert_non_null(x);
-    pk_ind_list_init(&x->l);
-    x->rc = pk_ind_load_buffer(&x->l, "lists/t.txt", text, n, NOW, &x->rep);
-    return x;
-}
-
-static loaded *load(const char *text) { return load_n(text, strlen(text)); }
-
-static void done(loaded *x) {
-    pk_ind_list_free(&x->l);
-    free(x);
-}
-
-static const pk_indicator *find(const loaded *x, const char *value) {
-    for (size_t i = 0; i < x->l.n; i++)
-        if (strcmp(x->l.items[i].value, value) == 0)
-            return &x->l.items[i];
-    return NULL;
-}
-
-static bool has_issue(const loaded *x, uint32_t line, const char *text) {
-    for (uint32_t i = 0; i < x->rep.nissues; i++)
-        if (x->rep.issues[i].line == line && strstr(x->rep.issues[i].reason, text))
-            return true;
-    return false;
-}
-
-static void expect_type(const loaded *x, const char *value, pk_ind_type t) {
-    const pk_indicator *ind = find(x, value);
-    if (!ind)
-        fail_msg("'%s' not loaded", value);
-    assert_int_equal(ind->type, t);
-}
+#define IND_TEST_NAME "lists/t.txt"
+#include "ind_test_util.h"
 
 static void test_inference(void **state) {
     (void)state;
@@ -75,14 +32,10 @@ static void test_inference(void **state) {
     assert_int_equal(x->rep.format, PK_FMT_PLAIN);
     assert_int_equal(x->rep.loaded, 8);
     assert_int_equal(x->rep.skipped, 0);
-    expect_type(x, "192.0.2.1", PK_IND_IPV4);
-    expect_type(x, "2001:db8::1", PK_IND_IPV6);
-    expect_type(x, "198.51.100.0/24", PK_IND_CIDR);
-    expect_type(x, "2001:db8:1::/48", PK_IND_CIDR);
-    expect_type(x, "evil.example", PK_IND_DOMAIN);
-    expect_type(x, "evil.example/a?b=1", PK_IND_URL);
-    expect_type(x, "evil.example/path", PK_IND_URL);
-    expect_type(x, "203.0.113.9", PK_IND_IPV4);
+    expect_types(x, {"192.0.2.1", PK_IND_IPV4}, {"2001:db8::1", PK_IND_IPV6},
+                 {"198.51.100.0/24", PK_IND_CIDR}, {"2001:db8:1::/48", PK_IND_CIDR},
+                 {"evil.example", PK_IND_DOMAIN}, {"evil.example/a?b=1", PK_IND_URL},
+                 {"evil.example/path", PK_IND_URL}, {"203.0.113.9", PK_IND_IPV4});
     const pk_indicator *c = find(x, "198.51.100.0/24");
     assert_int_equal(c->family, 4);
     assert_int_equal(c->prefix_len, 24);
@@ -106,16 +59,13 @@ static void test_prefixes(void **state) {
                      "JA3: ada70206e40642a3e4461f35503241d6\n"
                      "ipv6:2001:db8::5\n");
     assert_int_equal(x->rep.loaded, 10);
-    expect_type(x, "192.0.2.2", PK_IND_IPV4);
-    expect_type(x, "192.0.2.0/28", PK_IND_CIDR);
-    expect_type(x, "a.example", PK_IND_DOMAIN);
-    expect_type(x, "b.example", PK_IND_SNI);
-    expect_type(x, "c.example", PK_IND_HTTP_HOST);
-    expect_type(x, "d.example/x", PK_IND_URL);
-    expect_type(x, "ada70206e40642a3e4461f35503241d5", PK_IND_JA3);
-    expect_type(x, "ada70206e40642a3e4461f35503241d6", PK_IND_JA3);
-    expect_type(x, "t13d1516h2_8daaf6152771_e5627efa2ab1", PK_IND_JA4);
-    expect_type(x, "2001:db8::5", PK_IND_IPV6);
+    expect_types(x, {"192.0.2.2", PK_IND_IPV4}, {"192.0.2.0/28", PK_IND_CIDR},
+                 {"a.example", PK_IND_DOMAIN}, {"b.example", PK_IND_SNI},
+                 {"c.example", PK_IND_HTTP_HOST}, {"d.example/x", PK_IND_URL},
+                 {"ada70206e40642a3e4461f35503241d5", PK_IND_JA3},
+                 {"ada70206e40642a3e4461f35503241d6", PK_IND_JA3},
+                 {"t13d1516h2_8daaf6152771_e5627efa2ab1", PK_IND_JA4},
+                 {"2001:db8::5", PK_IND_IPV6});
     done(x);
 }
 
@@ -132,15 +82,9 @@ static void test_fingerprints_need_prefix(void **state) {
                      "ja3:\n");
     assert_int_equal(x->rep.loaded, 0);
     assert_int_equal(x->rep.skipped, 9);
-    assert_true(has_issue(x, 1, "ja3: prefix"));
-    assert_true(has_issue(x, 2, "ja4: prefix"));
-    assert_true(has_issue(x, 3, "JA3 must be 32 hex"));
-    assert_true(has_issue(x, 4, "JA3"));
-    assert_true(has_issue(x, 5, "JA4"));
-    assert_true(has_issue(x, 6, "JA4"));
-    assert_true(has_issue(x, 7, "JA4"));
-    assert_true(has_issue(x, 8, "unknown type prefix: 'md5:'"));
-    assert_true(has_issue(x, 9, "empty value"));
+    expect_issues(x, {1, "ja3: prefix"}, {2, "ja4: prefix"}, {3, "JA3 must be 32 hex"},
+                  {4, "JA3"}, {5, "JA4"}, {6, "JA4"}, {7, "JA4"},
+                  {8, "unknown type prefix: 'md5:'"}, {9, "empty value"});
     done(x);
 }
 
@@ -184,17 +128,11 @@ static void test_malformed_lines(void **state) {
     assert_int_equal(x->rep.loaded, 3);
     assert_int_equal(x->rep.skipped, 11);
     assert_int_equal(x->rep.issues_total, 11);
-    assert_true(has_issue(x, 2, "invalid IP address: '192.0.2.300'"));
-    assert_true(has_issue(x, 3, "invalid prefix length"));
-    assert_true(has_issue(x, 4, "not an address, CIDR, domain or URL"));
-    assert_true(has_issue(x, 5, "more than one value"));
-    assert_true(has_issue(x, 6, "more than one value"));
-    assert_true(has_issue(x, 7, "not an address"));
-    assert_true(has_issue(x, 8, "invalid domain name"));
-    assert_true(has_issue(x, 10, "invalid IP address"));
-    assert_true(has_issue(x, 11, "invalid prefix length"));
-    assert_true(has_issue(x, 12, "single-label"));
-    assert_true(has_issue(x, 13, "URL"));
+    expect_issues(x, {2, "invalid IP address: '192.0.2.300'"}, {3, "invalid prefix length"},
+                  {4, "not an address, CIDR, domain or URL"}, {5, "more than one value"},
+                  {6, "more than one value"}, {7, "not an address"}, {8, "invalid domain name"},
+                  {10, "invalid IP address"}, {11, "invalid prefix length"},
+                  {12, "single-label"}, {13, "URL"});
     done(x);
 }
 
@@ -216,10 +154,8 @@ static void test_hostile_lines(void **state) {
     loaded *x = load_n(text, n);
     assert_int_equal(x->rc, 0);
     assert_int_equal(x->rep.loaded, 2);
-    assert_true(has_issue(x, 2, "longer than 8192"));
-    assert_true(has_issue(x, 3, "NUL byte"));
-    assert_true(has_issue(x, 4, "invalid domain name"));
-    assert_true(has_issue(x, 5, "invalid UTF-8"));
+    expect_issues(x, {2, "longer than 8192"}, {3, "NUL byte"}, {4, "invalid domain name"},
+                  {5, "invalid UTF-8"});
     for (uint32_t i = 0; i < x->rep.nissues; i++)
         for (const char *c = x->rep.issues[i].reason; *c; c++)
             assert_true(*c >= 0x20 && *c < 0x7f);
@@ -258,22 +194,7 @@ static void test_empty_and_comment_only(void **state) {
 
 static void test_sample_file(void **state) {
     (void)state;
-    const char *src = getenv("PICKET_SRC");
-    if (!src)
-        skip();
-    char path[1024];
-    snprintf(path, sizeof path, "%s/rules/blocklist.txt", src);
-    pk_ind_list l;
-    pk_load_report *rep = malloc(sizeof *rep);
-    pk_ind_list_init(&l);
-    assert_int_equal(pk_ind_load_file(&l, path, NOW, rep), 0);
-    assert_int_equal(rep->format, PK_FMT_PLAIN);
-    assert_int_equal(rep->loaded, 13);
-    assert_int_equal(rep->skipped, 0);
-    assert_int_equal(rep->unsupported, 0);
-    assert_int_equal(rep->expired, 0);
-    pk_ind_list_free(&l);
-    free(rep);
+    expect_sample_file("blocklist.txt", (ind_counts){.format = PK_FMT_PLAIN, .loaded = 13});
 }
 
 int main(void) {

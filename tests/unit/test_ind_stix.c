@@ -16,9 +16,8 @@
 
 #include <cmocka.h>
 
-#include "ind_load.h"
-
-#define NOW 1790000000   /* 2026-09 */
+#define IND_TEST_NAME "in/b.json"
+#include "ind_test_util.h"
 
 #define TLP2_AMBER "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
 #define TLP2_AMBER_STRICT "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
@@ -27,41 +26,6 @@
 #define TLP1_WHITE "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"
 #define TLP1_GREEN "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"
 #define TLP1_AMBER "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"
-
-typedef struct loaded {
-    pk_ind_list l;
-    pk_load_report rep;
-    int rc;
-} loaded;
-
-static loaded *load_n(const char *text, size_t n) {
-    loaded *x = calloc(1, sizeof *x);
-    assert_non_null(x);
-    pk_ind_list_init(&x->l);
-    x->rc = pk_ind_load_buffer(&x->l, "in/b.json", text, n, NOW, &x->rep);
-    return x;
-}
-
-static loaded *load(const char *text) { return load_n(text, strlen(text)); }
-
-static void done(loaded *x) {
-    pk_ind_list_free(&x->l);
-    free(x);
-}
-
-static const pk_indicator *find(const loaded *x, const char *value) {
-    for (size_t i = 0; i < x->l.n; i++)
-        if (strcmp(x->l.items[i].value, value) == 0)
-            return &x->l.items[i];
-    return NULL;
-}
-
-static bool has_issue(const loaded *x, const char *text) {
-    for (uint32_t i = 0; i < x->rep.nissues; i++)
-        if (strstr(x->rep.issues[i].reason, text))
-            return true;
-    return false;
-}
 
 /* One indicator object with the given pattern and extra members. */
 static char *indicator(const char *id, const char *pattern, const char *more) {
@@ -173,7 +137,7 @@ static void test_or_and_escapes(void **state) {
     assert_non_null(find(x, "e.example/it's"));
     assert_non_null(find(x, "a.example"));
     assert_int_equal(x->rep.skipped, 1);            /* b\c.example is no name */
-    assert_true(has_issue(x, "invalid domain name"));
+    assert_true(has_reason(x, "invalid domain name"));
     done(x);
 }
 
@@ -198,8 +162,8 @@ static void test_unsupported_patterns(void **state) {
         assert_int_equal(x->rep.loaded, 0);
         assert_int_equal(x->rep.unsupported, 1);
         assert_int_equal(x->rep.skipped, 1);
-        if (!has_issue(x, cases[k].reason) ||
-            !has_issue(x, "indicator--11111111-1111-4111-8111-111111111111"))
+        if (!has_reason(x, cases[k].reason) ||
+            !has_reason(x, "indicator--11111111-1111-4111-8111-111111111111"))
             fail_msg("case %zu: %s", k, x->rep.issues[0].reason);
         done(x);
     }
@@ -210,7 +174,7 @@ static void test_partly_supported_or(void **state) {
     loaded *x = load_one("[ipv4-addr:value = '192.0.2.9' OR file:name = 'x.exe']", "");
     assert_int_equal(x->rep.loaded, 1);
     assert_int_equal(x->rep.unsupported, 1);
-    assert_true(has_issue(x, "1 OR-ed comparison(s) not loaded"));
+    assert_true(has_reason(x, "1 OR-ed comparison(s) not loaded"));
     done(x);
 }
 
@@ -230,7 +194,7 @@ static void test_invalid_patterns(void **state) {
         assert_int_equal(x->rep.loaded, 0);
         assert_int_equal(x->rep.skipped, 1);
         assert_int_equal(x->rep.unsupported, 0);
-        if (!has_issue(x, "invalid pattern"))
+        if (!has_reason(x, "invalid pattern"))
             fail_msg("case %zu: %s", k, x->rep.issues[0].reason);
         done(x);
     }
@@ -251,7 +215,7 @@ static void test_revoked_expired(void **state) {
     assert_int_equal(x->rep.revoked, 1);
     assert_int_equal(x->rep.expired, 1);
     assert_int_equal(x->rep.skipped, 1);
-    assert_true(has_issue(x, "valid_until"));
+    assert_true(has_reason(x, "valid_until"));
     assert_int_equal(find(x, "192.0.2.4")->expires, 1893452400);
     free(a);
     free(b);
@@ -280,13 +244,9 @@ static void test_bad_objects(void **state) {
     assert_int_equal(x->rep.loaded, 0);
     assert_int_equal(x->rep.skipped, 10);
     assert_int_equal(x->rep.unsupported, 1);
-    assert_true(has_issue(x, "object 1: not a JSON object"));
-    assert_true(has_issue(x, "object 3 (indicator--n): no type"));
-    assert_true(has_issue(x, "object 4 (indicator--p): no pattern"));
-    assert_true(has_issue(x, "pattern_type 'sigma'"));
-    assert_true(has_issue(x, "confidence"));
-    assert_true(has_issue(x, "object_marking_refs"));
-    assert_true(has_issue(x, "x_picket_share_with"));
+    expect_reasons(x, "object 1: not a JSON object", "object 3 (indicator--n): no type",
+                   "object 4 (indicator--p): no pattern", "pattern_type 'sigma'", "confidence",
+                   "object_marking_refs", "x_picket_share_with");
     done(x);
 }
 
@@ -333,23 +293,9 @@ static void test_single_object_and_empty(void **state) {
 
 static void test_sample_bundle(void **state) {
     (void)state;
-    const char *src = getenv("PICKET_SRC");
-    if (!src)
-        skip();
-    char path[1024];
-    snprintf(path, sizeof path, "%s/rules/coalition.stix.json", src);
-    pk_ind_list l;
-    pk_load_report *rep = malloc(sizeof *rep);
-    pk_ind_list_init(&l);
-    assert_int_equal(pk_ind_load_file(&l, path, NOW, rep), 0);
-    assert_int_equal(rep->format, PK_FMT_STIX);
-    assert_int_equal(rep->loaded, 8);
-    assert_int_equal(rep->revoked, 1);
-    assert_int_equal(rep->expired, 1);
-    assert_int_equal(rep->unsupported, 2);
-    assert_int_equal(rep->skipped, 2);
-    pk_ind_list_free(&l);
-    free(rep);
+    expect_sample_file("coalition.stix.json",
+                       (ind_counts){.format = PK_FMT_STIX, .loaded = 8, .skipped = 2,
+                                    .unsupported = 2, .expired = 1, .revoked = 1});
 }
 
 int main(void) {

@@ -15,48 +15,12 @@
 
 #include <cmocka.h>
 
-#include "ind_load.h"
-
-#define NOW 1790000000
+#define IND_TEST_NAME "feeds/jp.dat"
+#include "ind_test_util.h"
 
 #define HDR "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\t" \
             "meta.cif_confidence\tmeta.tlp\tmeta.partner\tmeta.share_with\t" \
             "meta.expires\tmeta.do_notice\tmeta.url\n"
-
-typedef struct loaded {
-    pk_ind_list l;
-    pk_load_report rep;
-    int rc;
-} loaded;
-
-static loaded *load_n(const char *text, size_t n) {
-    loaded *x = calloc(1, sizeof *x);
-    assert_non_null(x);
-    pk_ind_list_init(&x->l);
-    x->rc = pk_ind_load_buffer(&x->l, "feeds/jp.dat", text, n, NOW, &x->rep);
-    return x;
-}
-
-static loaded *load(const char *text) { return load_n(text, strlen(text)); }
-
-static void done(loaded *x) {
-    pk_ind_list_free(&x->l);
-    free(x);
-}
-
-static const pk_indicator *find(const loaded *x, const char *value) {
-    for (size_t i = 0; i < x->l.n; i++)
-        if (strcmp(x->l.items[i].value, value) == 0)
-            return &x->l.items[i];
-    return NULL;
-}
-
-static bool has_issue(const loaded *x, uint32_t line, const char *text) {
-    for (uint32_t i = 0; i < x->rep.nissues; i++)
-        if (x->rep.issues[i].line == line && strstr(x->rep.issues[i].reason, text))
-            return true;
-    return false;
-}
 
 static void test_valid_file(void **state) {
     (void)state;
@@ -126,11 +90,9 @@ static void test_unsupported_types(void **state) {
     assert_int_equal(x->rep.loaded, 1);
     assert_int_equal(x->rep.skipped, 5);
     assert_int_equal(x->rep.unsupported, 4);
-    assert_true(has_issue(x, 2, "unsupported indicator type Intel::SOFTWARE"));
-    assert_true(has_issue(x, 3, "Intel::EMAIL"));
-    assert_true(has_issue(x, 4, "Intel::FILE_HASH"));
-    assert_true(has_issue(x, 5, "Intel::CERT_HASH"));
-    assert_true(has_issue(x, 7, "unknown indicator type 'Intel::BOGUS'"));
+    expect_issues(x, {2, "unsupported indicator type Intel::SOFTWARE"}, {3, "Intel::EMAIL"},
+                  {4, "Intel::FILE_HASH"}, {5, "Intel::CERT_HASH"},
+                  {7, "unknown indicator type 'Intel::BOGUS'"});
     done(x);
 }
 
@@ -152,14 +114,10 @@ static void test_malformed_rows(void **state) {
     assert_int_equal(x->rep.loaded, 2);
     assert_int_equal(x->rep.expired, 1);
     assert_int_equal(x->rep.skipped, 8);
-    assert_true(has_issue(x, 3, "expected 11 columns, found 3"));
-    assert_true(has_issue(x, 4, "empty indicator"));
-    assert_true(has_issue(x, 5, "invalid IP address"));
-    assert_true(has_issue(x, 6, "meta.cif_confidence"));
-    assert_true(has_issue(x, 7, "meta.tlp"));
-    assert_true(has_issue(x, 8, "meta.expires"));
-    assert_true(has_issue(x, 9, "invalid domain name"));
-    assert_true(has_issue(x, 10, "expected 11 columns, found 12"));
+    expect_issues(x, {3, "expected 11 columns, found 3"}, {4, "empty indicator"},
+                  {5, "invalid IP address"}, {6, "meta.cif_confidence"}, {7, "meta.tlp"},
+                  {8, "meta.expires"}, {9, "invalid domain name"},
+                  {10, "expected 11 columns, found 12"});
     assert_non_null(find(x, "192.0.2.11"));
     done(x);
 }
@@ -177,8 +135,7 @@ static void test_scope_and_confidence_columns(void **state) {
     assert_int_equal(a->proto, 6);
     assert_int_equal(a->confidence, 40);
     assert_int_equal(find(x, "192.0.2.2")->proto, 17);
-    assert_true(has_issue(x, 4, "meta.port"));
-    assert_true(has_issue(x, 5, "meta.proto"));
+    expect_issues(x, {4, "meta.port"}, {5, "meta.proto"});
     done(x);
 }
 
@@ -223,10 +180,7 @@ static void test_hostile_rows(void **state) {
     loaded *x = load_n(text, n);
     assert_int_equal(x->rc, 0);
     assert_int_equal(x->rep.loaded, 1);
-    assert_true(has_issue(x, 2, "longer than"));
-    assert_true(has_issue(x, 3, "NUL"));
-    assert_true(has_issue(x, 4, "UTF-8"));
-    assert_true(has_issue(x, 5, "expected 3 columns"));
+    expect_issues(x, {2, "longer than"}, {3, "NUL"}, {4, "UTF-8"}, {5, "expected 3 columns"});
     assert_string_equal(find(x, "192.0.2.5")->description, "ok");
     done(x);
     free(text);
@@ -247,22 +201,9 @@ static void test_many_columns(void **state) {
 
 static void test_sample_file(void **state) {
     (void)state;
-    const char *src = getenv("PICKET_SRC");
-    if (!src)
-        skip();
-    char path[1024];
-    snprintf(path, sizeof path, "%s/rules/partner-jp.intel", src);
-    pk_ind_list l;
-    pk_load_report *rep = malloc(sizeof *rep);
-    pk_ind_list_init(&l);
-    assert_int_equal(pk_ind_load_file(&l, path, NOW, rep), 0);
-    assert_int_equal(rep->format, PK_FMT_ZEEK);
-    assert_int_equal(rep->loaded, 5);
-    assert_int_equal(rep->skipped, 2);
-    assert_int_equal(rep->unsupported, 2);
-    assert_int_equal(rep->expired, 1);
-    pk_ind_list_free(&l);
-    free(rep);
+    expect_sample_file("partner-jp.intel",
+                       (ind_counts){.format = PK_FMT_ZEEK, .loaded = 5, .skipped = 2,
+                                    .unsupported = 2, .expired = 1});
 }
 
 int main(void) {

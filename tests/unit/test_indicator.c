@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "ind_load.h"
+#include "ind_test_util.h"
 #include "indicator.h"
 
 static void test_arena(void **state) {
@@ -282,49 +282,45 @@ static char *write_temp(const char *content, size_t n) {
 
 static void test_load_file(void **state) {
     (void)state;
-    pk_ind_list l;
-    pk_load_report *rep = calloc(1, sizeof *rep);
-    pk_ind_list_init(&l);
+    loaded *x = loaded_new();     /* every load below goes into one list */
+    pk_load_report *rep = &x->rep;
     const char *stix = "{\"type\":\"indicator\",\"id\":\"indicator--1\","
                        "\"pattern\":\"[domain-name:value = 'a.example']\"}";
     char *path = write_temp(stix, strlen(stix));    /* named .txt, holds STIX */
-    assert_int_equal(pk_ind_load_file(&l, path, 0, rep), 0);
+    assert_int_equal(pk_ind_load_file(&x->l, path, 0, rep), 0);
     assert_int_equal(rep->format, PK_FMT_STIX);
     assert_int_equal(rep->loaded, 1);
     assert_string_equal(rep->path, path);
-    assert_string_equal(l.items[0].source, strrchr(path, '/') + 1);
+    assert_string_equal(x->l.items[0].source, strrchr(path, '/') + 1);
     unlink(path);
     free(path);
 
-    assert_int_equal(pk_ind_load_file(&l, "/nonexistent/x.intel", 0, rep), -1);
+    assert_int_equal(pk_ind_load_file(&x->l, "/nonexistent/x.intel", 0, rep), -1);
     assert_non_null(strstr(rep->error, "/nonexistent/x.intel: cannot read"));
-    assert_int_equal(pk_ind_load_file(&l, "/tmp", 0, rep), -1);
+    assert_int_equal(pk_ind_load_file(&x->l, "/tmp", 0, rep), -1);
     assert_non_null(strstr(rep->error, "/tmp: "));
 
     path = write_temp("\x7f" "ELF\0\0\0\0binary", 15);
-    assert_int_equal(pk_ind_load_file(&l, path, 0, rep), -1);
+    assert_int_equal(pk_ind_load_file(&x->l, path, 0, rep), -1);
     assert_non_null(strstr(rep->error, "binary"));
     unlink(path);
     free(path);
-    assert_int_equal(l.n, 1);
-    pk_ind_list_free(&l);
-    free(rep);
+    assert_int_equal(x->l.n, 1);
+    done(x);
 }
 
 static void test_report_print(void **state) {
     (void)state;
-    pk_ind_list l;
-    pk_load_report *rep = calloc(1, sizeof *rep);
-    pk_ind_list_init(&l);
     char text[4096];
     size_t n = (size_t)snprintf(text, sizeof text, "192.0.2.1\nevil.example\n");
     for (int i = 0; i < 60; i++)
         n += (size_t)snprintf(text + n, sizeof text - n, "bad\x1b[31m%d\n", i);
-    assert_int_equal(pk_ind_load_buffer(&l, "rules/x.txt", text, n, 0, rep), 0);
+    loaded *x = load_named("rules/x.txt", text, n, 0);
+    assert_int_equal(x->rc, 0);
     char *out = NULL;
     size_t outlen = 0;
     FILE *f = open_memstream(&out, &outlen);
-    pk_load_report_print(f, rep);
+    pk_load_report_print(f, &x->rep);
     fclose(f);
     assert_non_null(strstr(out, "rules/x.txt: plain, 2 loaded (ipv4 1, domain 1), 60 skipped\n"));
     assert_non_null(strstr(out, "rules/x.txt:3: not an address, CIDR, domain or URL: 'bad?[31m0'\n"));
@@ -333,8 +329,7 @@ static void test_report_print(void **state) {
     assert_non_null(strstr(out, "rules/x.txt: ... and 10 more\n"));
     assert_null(strchr(out, '\x1b'));
     free(out);
-    pk_ind_list_free(&l);
-    free(rep);
+    done(x);
 }
 
 /* A multi-megabyte file: lines cross the 1 MiB read chunks, one line is
@@ -365,12 +360,11 @@ static void test_stream_matches_buffer(void **state) {
     for (int zeek = 0; zeek < 2; zeek++) {
         size_t n = big_content(text, zeek);
         char *path = write_temp(text, n);
-        pk_ind_list a, b;
-        pk_load_report *ra = calloc(1, sizeof *ra), *rb = calloc(1, sizeof *rb);
-        pk_ind_list_init(&a);
-        pk_ind_list_init(&b);
-        assert_int_equal(pk_ind_load_buffer(&a, path, text, n, 0, ra), 0);
-        assert_int_equal(pk_ind_load_file(&b, path, 0, rb), 0);
+        loaded *xa = load_named(path, text, n, 0), *xb = load_path(path, 0);
+        assert_int_equal(xa->rc, 0);
+        assert_int_equal(xb->rc, 0);
+        const pk_load_report *ra = &xa->rep, *rb = &xb->rep;
+        const pk_ind_list *a = &xa->l, *b = &xb->l;
         assert_int_equal(ra->format, zeek ? PK_FMT_ZEEK : PK_FMT_PLAIN);
         assert_int_equal(rb->format, ra->format);
         assert_int_equal(ra->loaded, zeek ? 60001 : 60001 - 60);
@@ -386,16 +380,14 @@ static void test_stream_matches_buffer(void **state) {
             overlong |= ra->issues[i].line == 30001u + (uint32_t)zeek &&
                         strstr(ra->issues[i].reason, "longer than") != NULL;
         assert_true(overlong);
-        assert_int_equal(a.n, b.n);
-        for (size_t i = 0; i < a.n; i++)
-            assert_string_equal(a.items[i].value, b.items[i].value);
-        assert_string_equal(b.items[b.n - 1].value, "203.0.113.99");
+        assert_int_equal(a->n, b->n);
+        for (size_t i = 0; i < a->n; i++)
+            assert_string_equal(a->items[i].value, b->items[i].value);
+        assert_string_equal(b->items[b->n - 1].value, "203.0.113.99");
         if (zeek)
-            assert_string_equal(b.items[59999].description, "line 59999");
-        pk_ind_list_free(&a);
-        pk_ind_list_free(&b);
-        free(ra);
-        free(rb);
+            assert_string_equal(b->items[59999].description, "line 59999");
+        done(xa);
+        done(xb);
         unlink(path);
         free(path);
     }

@@ -18,34 +18,28 @@
 #include <unistd.h>
 
 #include "spool.h"
+#include "spool_test_util.h"
 
-typedef struct fixture {
-    char dir[64];
-} fixture;
+/* The spool under test lives in f->spool. */
+typedef spool_tmp fixture;
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/picket-spool-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    strcat(f->dir, "/spool");   /* the spool creates its own directory */
+    if (!f || !spool_tmp_make(f, "spool")) return -1;
     *state = f;
     return 0;
 }
 
 static int teardown(void **state) {
     fixture *f = *state;
-    char cmd[128];
-    char *slash = strrchr(f->dir, '/');
-    *slash = '\0';
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0) return -1;
+    if (spool_tmp_remove(f) != 0) return -1;
     free(f);
     return 0;
 }
 
 static pk_spool *open_spool(const fixture *f, uint64_t max_bytes, uint32_t seg) {
     char err[256];
-    pk_spool_config cfg = {.dir = f->dir, .max_bytes = max_bytes, .segment_bytes = seg};
+    pk_spool_config cfg = {.dir = f->spool, .max_bytes = max_bytes, .segment_bytes = seg};
     pk_spool *sp = pk_spool_open(&cfg, err, sizeof err);
     if (!sp) print_error("%s\n", err);
     assert_non_null(sp);
@@ -59,6 +53,13 @@ static void append_n(pk_spool *sp, uint64_t from, uint64_t to) {
                          (unsigned long long)s, 0);
         assert_int_equal(pk_spool_append(sp, s, json, (size_t)n), 0);
     }
+}
+
+/* A spool holding alerts 1..last (written, not yet synced). */
+static pk_spool *spool_of(const fixture *f, uint64_t max_bytes, uint32_t seg, uint64_t last) {
+    pk_spool *sp = open_spool(f, max_bytes, seg);
+    append_n(sp, 1, last);
+    return sp;
 }
 
 typedef struct got {
@@ -86,31 +87,10 @@ static void read_all(pk_spool *sp, uint64_t after, got *g) {
     assert_false(g->bad_json);
 }
 
-typedef struct counter_query {
-    const char *name;
-    uint64_t v;
-} counter_query;
-
-static void find_counter(void *ctx, const char *name, uint64_t v) {
-    counter_query *q = ctx;
-    if (strcmp(name, q->name) == 0) q->v = v;
-}
-
 static uint64_t counter(const pk_spool *sp, const char *name) {
-    counter_query q = {name, UINT64_MAX};
+    counter_query q = {name, COUNTER_ABSENT};
     pk_spool_counters(sp, find_counter, &q);
-    assert_int_not_equal(q.v, UINT64_MAX);
-    return q.v;
-}
-
-static int count_segments(const fixture *f) {
-    DIR *d = opendir(f->dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) n += strncmp(e->d_name, "seg-", 4) == 0;
-    closedir(d);
-    return n;
+    return counter_found(&q);
 }
 
 static void test_crc32_vector(void **state) {
@@ -124,7 +104,7 @@ static void test_fresh_dir_mode_and_seq(void **state) {
     fixture *f = *state;
     pk_spool *sp = open_spool(f, 0, 0);
     struct stat st;
-    assert_int_equal(stat(f->dir, &st), 0);
+    assert_int_equal(stat(f->spool, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
     assert_int_equal(pk_spool_next_seq(sp), 1);
     pk_spool_close(sp);
@@ -132,8 +112,7 @@ static void test_fresh_dir_mode_and_seq(void **state) {
 
 static void test_read_only_after_sync(void **state) {
     fixture *f = *state;
-    pk_spool *sp = open_spool(f, 0, 0);
-    append_n(sp, 1, 3);
+    pk_spool *sp = spool_of(f, 0, 0, 3);
     got g;
     read_all(sp, 0, &g);
     assert_int_equal(g.n, 0);
@@ -147,8 +126,7 @@ static void test_read_only_after_sync(void **state) {
 
 static void test_cursor_resumes(void **state) {
     fixture *f = *state;
-    pk_spool *sp = open_spool(f, 0, 4096);
-    append_n(sp, 1, 100);
+    pk_spool *sp = spool_of(f, 0, 4096, 100);
     assert_int_equal(pk_spool_sync(sp), 0);
     got g;
     memset(&g, 0, sizeof g);
@@ -169,8 +147,7 @@ static void test_cursor_resumes(void **state) {
 
 static void test_reopen_resume_next_seq(void **state) {
     fixture *f = *state;
-    pk_spool *sp = open_spool(f, 0, 0);
-    append_n(sp, 1, 10);
+    pk_spool *sp = spool_of(f, 0, 0, 10);
     assert_int_equal(pk_spool_append(sp, 10, "{}", 2), -1);   /* never reused */
     assert_int_equal(counter(sp, "spool.write_errors"), 1);
     pk_spool_sync(sp);
@@ -199,34 +176,37 @@ static void test_reopen_resume_next_seq(void **state) {
 
 /* Path of the newest segment file holding records. */
 static void last_full_segment(const fixture *f, char *path, size_t n) {
-    DIR *d = opendir(f->dir);
+    DIR *d = opendir(f->spool);
     char best[300] = "";
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         char p[600];
         struct stat st;
-        snprintf(p, sizeof p, "%s/%s", f->dir, e->d_name);
+        snprintf(p, sizeof p, "%s/%s", f->spool, e->d_name);
         if (strncmp(e->d_name, "seg-", 4) == 0 && stat(p, &st) == 0 && st.st_size > 0 &&
             strcmp(e->d_name, best) > 0)
             snprintf(best, sizeof best, "%s", e->d_name);
     }
     closedir(d);
     assert_true(best[0]);
-    snprintf(path, n, "%s/%s", f->dir, best);
+    snprintf(path, n, "%s/%s", f->spool, best);
+}
+
+/* Alerts 1..5 spooled and the spool closed; path: the segment holding them. */
+static void five_alerts_on_disk(const fixture *f, char *path, size_t n) {
+    pk_spool_close(spool_of(f, 0, 0, 5));
+    last_full_segment(f, path, n);
 }
 
 static void test_torn_last_record(void **state) {
     fixture *f = *state;
-    pk_spool *sp = open_spool(f, 0, 0);
-    append_n(sp, 1, 5);
-    pk_spool_close(sp);
     char path[700];
-    last_full_segment(f, path, sizeof path);
+    five_alerts_on_disk(f, path, sizeof path);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(truncate(path, st.st_size - 7), 0);   /* a crash mid-write */
 
-    sp = open_spool(f, 0, 0);
+    pk_spool *sp = open_spool(f, 0, 0);
     assert_int_equal(counter(sp, "spool.corrupt_records"), 1);
     assert_true(pk_spool_next_seq(sp) >= 6);
     got g;
@@ -244,11 +224,8 @@ static void test_torn_last_record(void **state) {
 
 static void test_damaged_middle_record(void **state) {
     fixture *f = *state;
-    pk_spool *sp = open_spool(f, 0, 0);
-    append_n(sp, 1, 5);
-    pk_spool_close(sp);
     char path[700];
-    last_full_segment(f, path, sizeof path);
+    five_alerts_on_disk(f, path, sizeof path);
     int fd = open(path, O_RDWR);
     assert_true(fd >= 0);
     struct stat st;
@@ -257,7 +234,7 @@ static void test_damaged_middle_record(void **state) {
     assert_int_equal(pwrite(fd, "X", 1, rec + rec / 2), 1);   /* inside record 2 */
     close(fd);
 
-    sp = open_spool(f, 0, 0);
+    pk_spool *sp = open_spool(f, 0, 0);
     assert_int_equal(counter(sp, "spool.corrupt_records"), 1);
     got g;
     read_all(sp, 0, &g);
@@ -269,14 +246,13 @@ static void test_damaged_middle_record(void **state) {
 
 static void test_ack_deletes_segments(void **state) {
     fixture *f = *state;
-    pk_spool *sp = open_spool(f, 0, 4096);
-    append_n(sp, 1, 200);
+    pk_spool *sp = spool_of(f, 0, 4096, 200);
     pk_spool_sync(sp);
-    int before = count_segments(f);
+    int before = count_segments(f->spool);
     assert_true(before >= 4);
     uint64_t bytes = counter(sp, "spool.bytes");
     pk_spool_ack(sp, 120);
-    int after = count_segments(f);
+    int after = count_segments(f->spool);
     assert_true(after < before);
     assert_true(counter(sp, "spool.bytes") < bytes);
     assert_int_equal(pk_spool_count_after(sp, 120), 80);
@@ -288,17 +264,9 @@ static void test_ack_deletes_segments(void **state) {
     read_all(sp, 0, &g);
     assert_true(g.n >= 80 && g.n - 80 <= 4096 / 60);
     pk_spool_ack(sp, 200);
-    assert_int_equal(count_segments(f), 1);      /* only the writer's segment */
+    assert_int_equal(count_segments(f->spool), 1);      /* only the writer's segment */
     pk_spool_close(sp);
-
-    char path[256], buf[128] = "";
-    snprintf(path, sizeof path, "%s/state", f->dir);
-    FILE *fp = fopen(path, "r");
-    assert_non_null(fp);
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    assert_non_null(strstr(buf, "acked 200\n"));
+    expect_state_acked(f->spool, 200);
 }
 
 static void test_max_drops_oldest(void **state) {
@@ -327,9 +295,9 @@ static void test_lock_and_errors(void **state) {
     fixture *f = *state;
     pk_spool *sp = open_spool(f, 0, 0);
     char err[256];
-    pk_spool_config cfg = {.dir = f->dir};
+    pk_spool_config cfg = {.dir = f->spool};
     assert_null(pk_spool_open(&cfg, err, sizeof err));
-    assert_non_null(strstr(err, f->dir));
+    assert_non_null(strstr(err, f->spool));
     assert_non_null(strstr(err, "in use"));
     pk_spool_close(sp);
 
@@ -340,10 +308,10 @@ static void test_lock_and_errors(void **state) {
 
 static void test_loose_permissions_tightened(void **state) {
     fixture *f = *state;
-    assert_int_equal(mkdir(f->dir, 0755), 0);
+    assert_int_equal(mkdir(f->spool, 0755), 0);
     pk_spool *sp = open_spool(f, 0, 0);
     struct stat st;
-    assert_int_equal(stat(f->dir, &st), 0);
+    assert_int_equal(stat(f->spool, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
     pk_spool_close(sp);
 }
@@ -351,16 +319,16 @@ static void test_loose_permissions_tightened(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32_vector),
-        cmocka_unit_test_setup_teardown(test_fresh_dir_mode_and_seq, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_only_after_sync, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cursor_resumes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reopen_resume_next_seq, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_torn_last_record, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_damaged_middle_record, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ack_deletes_segments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_max_drops_oldest, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lock_and_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_loose_permissions_tightened, setup, teardown),
+        fixture_test(test_fresh_dir_mode_and_seq),
+        fixture_test(test_read_only_after_sync),
+        fixture_test(test_cursor_resumes),
+        fixture_test(test_reopen_resume_next_seq),
+        fixture_test(test_torn_last_record),
+        fixture_test(test_damaged_middle_record),
+        fixture_test(test_ack_deletes_segments),
+        fixture_test(test_max_drops_oldest),
+        fixture_test(test_lock_and_errors),
+        fixture_test(test_loose_permissions_tightened),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -29,6 +28,7 @@
 #include <openssl/ssl.h>
 
 #include "log.h"
+#include "spool_test_util.h"
 #include "uplink.h"
 #include "wire.h"
 
@@ -230,7 +230,8 @@ static void srv_stop(srv *s) {
 /* ---- fixture: temp dir, certificates, spool ------------------------------ */
 
 typedef struct fixture {
-    char dir[64], spool[96], addr[32];
+    spool_tmp tmp;                /* certificates in tmp.dir, the spool in tmp.spool */
+    char addr[32];
     pk_spool *sp;
     pk_uplink *u;
     srv *s;
@@ -269,11 +270,9 @@ static int make_certs(const char *d) {
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/picket-uplink-XXXXXX");
-    if (!mkdtemp(f->dir) || make_certs(f->dir) != 0) return -1;
-    snprintf(f->spool, sizeof f->spool, "%s/spool", f->dir);
+    if (!spool_tmp_make(&f->tmp, "uplink") || make_certs(f->tmp.dir) != 0) return -1;
     char err[256];
-    pk_spool_config sc = {.dir = f->spool, .segment_bytes = 4096};
+    pk_spool_config sc = {.dir = f->tmp.spool, .segment_bytes = 4096};
     f->sp = pk_spool_open(&sc, err, sizeof err);
     if (!f->sp) return -1;
     *state = f;
@@ -285,7 +284,7 @@ static int teardown(void **state) {
     pk_uplink_free(f->u);
     if (f->s) srv_stop(f->s);
     pk_spool_close(f->sp);
-    run("rm -rf '%s'", f->dir);
+    spool_tmp_remove(&f->tmp);
     free(f);
     return 0;
 }
@@ -305,10 +304,10 @@ typedef struct srv_opts {
 
 static void start_uplink(fixture *f, srv_opts o) {
     char ca[128], crt[128], key[128], err[256];
-    snprintf(ca, sizeof ca, "%s/ca.crt", f->dir);
-    snprintf(crt, sizeof crt, "%s/client.crt", f->dir);
-    snprintf(key, sizeof key, "%s/client.key", f->dir);
-    f->s = srv_start(o.tls ? srv_tls(f->dir, o.cert ? o.cert : "srv") : NULL, o.applied,
+    snprintf(ca, sizeof ca, "%s/ca.crt", f->tmp.dir);
+    snprintf(crt, sizeof crt, "%s/client.crt", f->tmp.dir);
+    snprintf(key, sizeof key, "%s/client.key", f->tmp.dir);
+    f->s = srv_start(o.tls ? srv_tls(f->tmp.dir, o.cert ? o.cert : "srv") : NULL, o.applied,
                      o.ack_mode, o.close_after);
     snprintf(f->addr, sizeof f->addr, "%s:%d", o.by_name ? "localhost" : "127.0.0.1",
              f->s->port);
@@ -338,21 +337,10 @@ static void submit_n(fixture *f, uint64_t from, uint64_t to) {
     }
 }
 
-typedef struct counter_query {
-    const char *name;
-    uint64_t v;
-} counter_query;
-
-static void find_counter(void *ctx, const char *name, uint64_t v) {
-    counter_query *q = ctx;
-    if (strcmp(name, q->name) == 0) q->v = v;
-}
-
 static uint64_t counter(const pk_uplink *u, const char *name) {
-    counter_query q = {name, UINT64_MAX};
+    counter_query q = {name, COUNTER_ABSENT};
     pk_uplink_counters(u, find_counter, &q);
-    assert_int_not_equal(q.v, UINT64_MAX);
-    return q.v;
+    return counter_found(&q);
 }
 
 /* Polls until the server has applied `want`, for at most 10 s. */
@@ -378,16 +366,6 @@ static void assert_received(srv *s, uint64_t floor, uint64_t from, uint64_t to) 
     }
     pthread_mutex_unlock(&s->mu);
     for (uint64_t q = from; q <= to; q++) assert_true(seen[q]);
-}
-
-static int count_segments(const fixture *f) {
-    DIR *d = opendir(f->spool);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) n += strncmp(e->d_name, "seg-", 4) == 0;
-    closedir(d);
-    return n;
 }
 
 static bool wait_spool_acked(fixture *f, uint64_t want) {
@@ -427,12 +405,12 @@ static void test_check_config(void **state) {
 static void test_cert_identity_and_bad_files(void **state) {
     fixture *f = *state;
     char path[128], cn[64], o[64], err[256];
-    snprintf(path, sizeof path, "%s/client.crt", f->dir);
+    snprintf(path, sizeof path, "%s/client.crt", f->tmp.dir);
     assert_int_equal(pk_uplink_cert_identity(path, cn, sizeof cn, o, sizeof o, err,
                                              sizeof err), 0);
     assert_string_equal(cn, "test-sensor");
     assert_string_equal(o, "TestPartner");
-    snprintf(path, sizeof path, "%s/missing.crt", f->dir);
+    snprintf(path, sizeof path, "%s/missing.crt", f->tmp.dir);
     assert_int_equal(pk_uplink_cert_identity(path, cn, sizeof cn, o, sizeof o, err,
                                              sizeof err), -1);
     assert_non_null(strstr(err, path));
@@ -479,15 +457,9 @@ static void test_ack_frees_spool(void **state) {
     assert_true(wait_applied(f->s, 300));
     assert_true(wait_spool_acked(f, 300));
     assert_int_equal(pk_uplink_drain(f->u, 5), 0);
-    assert_int_equal(count_segments(f), 1);   /* only the one being written */
+    assert_int_equal(count_segments(f->tmp.spool), 1);   /* only the one being written */
     assert_received(f->s, 0, 1, 300);
-    char path[160], buf[128] = "";
-    snprintf(path, sizeof path, "%s/state", f->spool);
-    FILE *fp = fopen(path, "r");
-    assert_non_null(fp);
-    buf[fread(buf, 1, sizeof buf - 1, fp)] = '\0';
-    fclose(fp);
-    assert_non_null(strstr(buf, "acked 300\n"));
+    expect_state_acked(f->tmp.spool, 300);
 }
 
 static void test_server_dies_mid_batch(void **state) {
@@ -570,14 +542,14 @@ int main(void) {
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_config),
-        cmocka_unit_test_setup_teardown(test_cert_identity_and_bad_files, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tls_resends_after_applied, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ack_frees_spool, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_dies_mid_batch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_big_alerts_split_by_frame_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_host_name_resolved, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_drain_reports_unacked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_collector_name_refused, setup, teardown),
+        fixture_test(test_cert_identity_and_bad_files),
+        fixture_test(test_tls_resends_after_applied),
+        fixture_test(test_ack_frees_spool),
+        fixture_test(test_server_dies_mid_batch),
+        fixture_test(test_big_alerts_split_by_frame_limit),
+        fixture_test(test_host_name_resolved),
+        fixture_test(test_drain_reports_unacked),
+        fixture_test(test_wrong_collector_name_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
