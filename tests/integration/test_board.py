@@ -27,8 +27,9 @@ driven over its DevTools pipe by chromium_testlib.py). Checked in the page:
   10 s through the collector, the page's main thread stays well under a
   core (CPU time from the DevTools Performance metrics), its
   requestAnimationFrame timestamps give a median of at least 5 frames/s
-  (a floor for loaded machines; the frame rate is printed), and the DOM
-  never holds more than 500 rows.
+  (a floor for loaded machines; the frame rate is printed), the DOM
+  never holds more than 500 rows, and only those in or near the viewport
+  are rendered, also after scrolling to the bottom.
 A screenshot is saved to $PICKET_ARTIFACTS, else <build>/test-artifacts/
 (path printed). Exit 77 when chromium (or redis-server/openssl) is missing.
 """
@@ -403,6 +404,27 @@ def measure_load(browser, page, drill, collector):
     m = T.metrics(collector.http_port)
     T.check(m.get('picket_collector_errors_total{kind="sse_dropped"}', 0) == 0,
             "the board kept up with the stream (no SSE drop)")
+    check_rendering(page)
+
+
+ON_JS = """(() => { const rows = [...document.getElementById('alerts-body').children];
+  return rows.map((tr, i) => tr.classList.contains('on') ? i : -1).filter((i) => i >= 0); })()"""
+
+
+def check_rendering(page):
+    """Only rows in or near the viewport are rendered; scrolling moves that
+    window (the rest skip style, layout and paint)."""
+    visible = page.eval("Math.ceil(document.getElementById('alerts-wrap').clientHeight / 23)")
+    on = page.eval(ON_JS)
+    T.check(on and on[0] == 0 and len(on) <= visible + 40 and on == list(range(len(on))),
+            "rows 0-%d of %d rendered (%d fit the viewport)" % (on[-1], ROW_CAP, visible))
+    page.eval("(() => { const w = document.getElementById('alerts-wrap');"
+              " w.scrollTop = w.scrollHeight; })()")
+    page.wait_for("%s.includes(%d)" % (ON_JS, ROW_CAP - 1), what="the bottom rows rendered")
+    on = page.eval(ON_JS)
+    T.check(0 not in on and len(on) <= visible + 40,
+            "scrolled to the bottom: rows %d-%d rendered, the top ones not" % (on[0], on[-1]))
+    page.eval("document.getElementById('alerts-wrap').scrollTop = 0")
 
 
 def run(rig):
