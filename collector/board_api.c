@@ -129,6 +129,7 @@ static const char *parse_params(struct evhttp_request *req, api_query *q) {
     for (struct evkeyval *kv = TAILQ_FIRST(&params); kv && !why; kv = TAILQ_NEXT(kv, next)) {
         uint64_t v;
         if (strcmp(kv->key, "since") == 0) {
+            q->newest = false;
             if (since) why = "since: given twice";
             else if (!parse_since(kv->value, q))
                 why = "since: expected a stream id (1732355555123-0) or milliseconds since the "
@@ -151,7 +152,6 @@ static const char *parse_params(struct evhttp_request *req, api_query *q) {
         }
     }
     evhttp_clear_headers(&params);
-    if (!since) q->newest = true;
     return why;
 }
 
@@ -463,6 +463,7 @@ static api_query *query_new(pk_board_api *api, struct evhttp_request *req) {
     }
     q->req = req;
     q->limit = API_DEFAULT_LIMIT;
+    q->newest = true;              /* until a since says otherwise */
     snprintf(q->start, sizeof q->start, "-");
     snprintf(q->cursor, sizeof q->cursor, "0-0");
     return q;

@@ -115,6 +115,12 @@ def check_odd_entries(port, rc, stream):
     T.check([e["alert"] for e in body["alerts"][-2:]] == [None, None] and
             [e["count"] for e in body["alerts"][-2:]] == [None, None],
             "entries without a parseable alert give alert null, count null")
+    for i in range(45):
+        rc.cmd("XADD", "picket:alerts", "*", "other", str(i))
+    ids = [sid for sid, _ in T.stream_entries(rc, "picket:alerts")]
+    code, body = api(port)
+    T.check(code == 200 and len(ids) == 107 and [e["id"] for e in body["alerts"]] == ids[7:],
+            "no parameters at all: the newest 100 of %d entries, oldest first" % len(ids))
 
 
 def check_exercise_api(port, rc):
@@ -124,7 +130,7 @@ def check_exercise_api(port, rc):
     T.check(code == 200 and body == {"alerts": [], "next": "0-0"},
             "an exercise without alerts: empty")
     ids = []
-    for i in range(1, 13):
+    for i in range(1, 121):
         a = T.make_alert("s-1", 500 + i, "domain", "ex%d.example" % i)
         a["picket"]["alert_id"] = "s-1:%d" % (500 + i)
         a["picket"]["exercise"] = "drill-7"
@@ -132,14 +138,17 @@ def check_exercise_api(port, rc):
         rc.cmd("HSET", "picket:exercise:drill-7:alert:s-1:%d" % (500 + i), "count", str(i))
     for name in ("drill-7", "Alpha.2", "bad name!", "x" * 65):
         rc.cmd("SADD", "picket:exercises", name)
+    code, body = api(port, "?exercise=drill-7")
+    T.check(code == 200 and [e["id"] for e in body["alerts"]] == ids[20:],
+            "exercise=drill-7 alone: its newest 100 of 120 entries, oldest first")
     code, body = api(port, "?exercise=drill-7&limit=5")
     T.check(code == 200 and [e["id"] for e in body["alerts"]] == ids[-5:] and
-            [e["count"] for e in body["alerts"]] == [8, 9, 10, 11, 12] and
+            [e["count"] for e in body["alerts"]] == [116, 117, 118, 119, 120] and
             all(e["alert"]["picket"]["exercise"] == "drill-7" for e in body["alerts"]),
             "exercise=drill-7&limit=5: its newest 5 entries with their records' counts")
     code, body = api(port, "?exercise=drill-7&since=%s" % ids[3])
-    T.check(code == 200 and [e["id"] for e in body["alerts"]] == ids[4:],
-            "exercise=drill-7&since=<id>: the 8 after it")
+    T.check(code == 200 and [e["id"] for e in body["alerts"]] == ids[4:104],
+            "exercise=drill-7&since=<id>: the 100 after it")
     code, body = api(port, "?exercise=Alpha.2")
     T.check(code == 200 and body["alerts"] == [], "another exercise: its own (empty) stream")
     code, live = api(port, "?limit=1000")
