@@ -19,7 +19,9 @@
 struct evhttp;
 typedef struct pk_board pk_board;
 
+#ifndef PK_EXERCISE_MAX
 #define PK_EXERCISE_MAX 64         /* exercise names: 1-64 of [A-Za-z0-9_.-] */
+#endif
 
 /* Registers /, /board, /board.js, /board.css, /api/alerts and
  * /api/exercises on http.
