@@ -1,4 +1,5 @@
-/* http.c - /healthz, /metrics and the /api/stream SSE feed (see http.h).
+/* http.c - /healthz, /metrics and the /api/stream SSE feed (see http.h);
+ * the board and /api/alerts hang off it (board.c).
  *
  * Why it exists: operators and watch floors look at the collector through
  * HTTP. evhttp runs on the same event loop as the sensors and Redis, so
@@ -12,13 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <jansson.h>
 
+#include "board.h"
 #include "conn.h"
 #include "log.h"
 #include "metrics.h"
@@ -35,6 +39,7 @@ typedef struct sse_client {
     struct pk_http *h;
     struct evhttp_request *req;
     struct evhttp_connection *evcon;
+    char exercise[PK_EXERCISE_MAX + 1];   /* "" follows live operations */
 } sse_client;
 
 struct pk_http {
@@ -43,6 +48,7 @@ struct pk_http {
     sse_client *clients;
     uint32_t nclients;
     int64_t last_ping_ms;
+    pk_board *board;            /* /, /board, /api/alerts (board.c) */
 };
 
 static void unlink_client(sse_client *c) {
@@ -90,10 +96,13 @@ static void send_to(sse_client *c, struct evbuffer *chunk) {
     evhttp_send_reply_chunk(c->req, chunk);
 }
 
-static void broadcast(pk_http *h, const char *head, const char *body, size_t blen,
-                      const char *tail) {
+/* To every client following `exercise` ("" live operations), or to all
+ * when exercise is NULL. */
+static void broadcast(pk_http *h, const char *exercise, const char *head, const char *body,
+                      size_t blen, const char *tail) {
     for (sse_client *c = h->clients, *next; c; c = next) {
         next = c->next;
+        if (exercise && strcmp(exercise, c->exercise) != 0) continue;
         struct evbuffer *chunk = evbuffer_new();
         if (!chunk) return;
         evbuffer_add(chunk, head, strlen(head));
@@ -104,17 +113,43 @@ static void broadcast(pk_http *h, const char *head, const char *body, size_t ble
     }
 }
 
-void pk_http_publish(pk_http *h, const char *event, const char *json, size_t len) {
+void pk_http_publish_exercise(pk_http *h, const char *event, const char *exercise,
+                              const char *json, size_t len) {
     if (!h || !h->clients) return;
     char head[64];
     snprintf(head, sizeof head, "event: %s\ndata: ", event);
-    broadcast(h, head, json, len, "\n\n");
+    broadcast(h, exercise ? exercise : "", head, json, len, "\n\n");
+}
+
+/* The exercise an alert (picket.exercise) or a sighting (exercise, or
+ * picket.exercise) belongs to: "" for live operations. A malformed name
+ * yields NULL: such an event goes to no stream client at all. */
+static const char *event_exercise(const char *json, size_t len, char *out, size_t outsz) {
+    out[0] = 0;
+    json_t *root = json_loadb(json, len, 0, NULL);
+    json_t *ex = json_object_get(root, "exercise");
+    if (!ex) ex = json_object_get(json_object_get(root, "picket"), "exercise");
+    const char *name = out;
+    if (json_is_string(ex) && json_string_length(ex) < outsz &&
+        pk_board_exercise_ok(json_string_value(ex)))
+        snprintf(out, outsz, "%s", json_string_value(ex));
+    else if (ex && !json_is_null(ex))
+        name = NULL;
+    json_decref(root);
+    return name;
+}
+
+void pk_http_publish(pk_http *h, const char *event, const char *json, size_t len) {
+    if (!h || !h->clients) return;
+    char buf[PK_EXERCISE_MAX + 1];
+    const char *exercise = event_exercise(json, len, buf, sizeof buf);
+    if (exercise) pk_http_publish_exercise(h, event, exercise, json, len);
 }
 
 void pk_http_tick(pk_http *h, int64_t now_ms) {
     if (!h || now_ms - h->last_ping_ms < SSE_PING_MS) return;
     h->last_ping_ms = now_ms;
-    broadcast(h, ": ping", NULL, 0, "\n\n");
+    broadcast(h, NULL, ": ping", NULL, 0, "\n\n");
 }
 
 uint32_t pk_http_clients(const pk_http *h) { return h ? h->nclients : 0; }
@@ -166,8 +201,30 @@ static void on_metrics(struct evhttp_request *req, void *arg) {
     evbuffer_free(b);
 }
 
+/* ?exercise=NAME, or nothing: false (answered 400) on anything else. */
+static bool stream_exercise(struct evhttp_request *req, char *out, size_t outsz) {
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    out[0] = 0;
+    if (!query || !*query) return true;
+    struct evkeyvalq params;
+    TAILQ_INIT(&params);
+    const char *name = NULL;
+    bool ok = evhttp_parse_query_str(query, &params) == 0 &&
+              (name = evhttp_find_header(&params, "exercise")) && TAILQ_FIRST(&params) &&
+              !TAILQ_NEXT(TAILQ_FIRST(&params), next) && strlen(name) < outsz &&
+              pk_board_exercise_ok(name);
+    if (ok) snprintf(out, outsz, "%s", name);
+    evhttp_clear_headers(&params);
+    if (!ok)
+        reply_simple(req, 400, "Bad Request",
+                     "/api/stream takes only exercise=NAME (1-64 of A-Z a-z 0-9 _ . -)\n");
+    return ok;
+}
+
 static void on_stream(struct evhttp_request *req, void *arg) {
     pk_http *h = arg;
+    char exercise[PK_EXERCISE_MAX + 1];
+    if (!stream_exercise(req, exercise, sizeof exercise)) return;
     if (h->nclients >= SSE_MAX_CLIENTS) {
         reply_simple(req, 503, "Service Unavailable", "too many stream clients\n");
         return;
@@ -179,6 +236,7 @@ static void on_stream(struct evhttp_request *req, void *arg) {
     }
     c->h = h;
     c->req = req;
+    memcpy(c->exercise, exercise, sizeof c->exercise);
     c->evcon = evhttp_request_get_connection(req);
     struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
     evhttp_add_header(hdr, "Content-Type", "text/event-stream");
@@ -198,7 +256,8 @@ static void on_stream(struct evhttp_request *req, void *arg) {
 }
 
 static void on_other(struct evhttp_request *req, void *arg) {
-    reply_simple(req, 404, "Not Found", "not found: try /healthz, /metrics, /api/stream\n");
+    reply_simple(req, 404, "Not Found",
+                 "not found: try / (board), /healthz, /metrics, /api/stream, /api/alerts\n");
 }
 
 /* ------------------------------------------------------------ set-up */
@@ -223,7 +282,14 @@ pk_http *pk_http_start(pk_collector *coll) {
     evhttp_set_cb(h->http, "/metrics", on_metrics, h);
     evhttp_set_cb(h->http, "/api/stream", on_stream, h);
     evhttp_set_gencb(h->http, on_other, h);
-    pk_log(PK_LOG_INFO, "HTTP on %s:%u: /healthz /metrics /api/stream", hp->host, hp->port);
+    if (!(h->board = pk_board_start(coll, h->http))) {
+        pk_log(PK_LOG_ERR, "out of memory setting up the web board");
+        evhttp_free(h->http);
+        free(h);
+        return NULL;
+    }
+    pk_log(PK_LOG_INFO, "HTTP on %s:%u: / (board) /healthz /metrics /api/stream /api/alerts",
+           hp->host, hp->port);
     return h;
 }
 
@@ -233,6 +299,7 @@ void pk_http_stop(pk_http *h) {
         next = c->next;
         drop_client(c);
     }
+    pk_board_stop(h->board);
     evhttp_free(h->http);
     free(h);
 }

@@ -3,7 +3,8 @@
  * Why it exists: watch floors and monitoring need to see the collector
  * without talking to Redis: a health probe that reflects whether alerts
  * can be applied, Prometheus metrics, and a Server-Sent Events stream of
- * unique alerts and coalition sightings with a bounded buffer per client
+ * unique alerts and coalition sightings (live operations, or one exercise:
+ * ?exercise=NAME) with a bounded buffer per client
  * (a client that falls behind is dropped, never allowed to grow memory).
  */
 #ifndef PICKET_COLL_HTTP_H
@@ -21,8 +22,15 @@ typedef struct pk_http pk_http;
 pk_http *pk_http_start(pk_collector *coll);
 void pk_http_stop(pk_http *h);
 
-/* Sends "event: <event>\ndata: <json>\n\n" to every stream client. */
+/* Sends "event: <event>\ndata: <json>\n\n" to the stream clients that
+ * follow the event's traffic: /api/stream gets live operations,
+ * /api/stream?exercise=NAME that exercise's. pk_http_publish_exercise is
+ * for callers that know the exercise ("" or NULL: live); pk_http_publish
+ * reads it from the JSON itself (an alert's picket.exercise, a sighting's
+ * exercise or picket.exercise). */
 void pk_http_publish(pk_http *h, const char *event, const char *json, size_t len);
+void pk_http_publish_exercise(pk_http *h, const char *event, const char *exercise,
+                              const char *json, size_t len);
 
 /* Once a second: keepalive comments to stream clients. */
 void pk_http_tick(pk_http *h, int64_t now_ms);

@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang
   libpcap-dev libevent-dev libhiredis-dev libjansson-dev libssl-dev libcmocka-dev
   redis-server redis-tools openssl tcpreplay tshark iproute2 python3 curl procps
+  chromium
 )
 
 missing=()

@@ -80,6 +80,51 @@ class TempDir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+class Rig:
+    """What one test run started: its temp dir, and the redis-server and
+    collector once started (rig.redis, rig.collector); run_test stops them."""
+
+    def __init__(self, name):
+        self.tmp = TempDir(name)
+        self.redis = None
+        self.collector = None
+        self._closers = []
+
+    def close_later(self, fn):
+        """fn() runs at the end, before the collector and Redis stop."""
+        self._closers.append(fn)
+
+    def stop_collector(self):
+        """Stops the collector now; returns its exit status."""
+        c, self.collector = self.collector, None
+        return c.stop()
+
+
+def run_test(name, body, errors=()):
+    """Runs body(rig) and prints the verdict every test prints; a failed
+    check (or one of `errors`) fails the test with the collector's log.
+    Returns the exit status."""
+    rig = Rig(name)
+    try:
+        body(rig)
+        print("1 passed, 0 failed")
+        return 0
+    except (AssertionError,) + tuple(errors) as e:
+        print("FAIL: %s" % e)
+        if rig.collector:
+            print(rig.collector.log()[-3000:])
+        print("0 passed, 1 failed")
+        return 1
+    finally:
+        for fn in reversed(rig._closers):
+            fn()
+        if rig.collector:
+            rig.collector.stop()
+        if rig.redis:
+            rig.redis.stop()
+        rig.tmp.cleanup()
+
+
 # ------------------------------------------------------------------ redis
 class RedisError(Exception):
     pass
@@ -368,6 +413,22 @@ def stream_entries(rc, key):
     for sid, fields in rc.cmd("XRANGE", key, "-", "+") or []:
         out.append((sid, dict(zip(fields[0::2], fields[1::2]))))
     return out
+
+
+def sse_events(path):
+    """[(event, data)] of the Server-Sent Events written to path so far
+    (e.g. by `curl -sN .../api/stream > path`)."""
+    events = []
+    with open(path) as f:
+        kind = None
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: ") and kind:
+                events.append((kind, json.loads(line[6:])))
+                kind = None
+    return events
 
 
 def metrics(http_port):
