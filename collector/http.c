@@ -20,6 +20,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "conn.h"
+#include "exercise.h"
 #include "log.h"
 #include "metrics.h"
 #include "redis_apply.h"
@@ -35,6 +36,7 @@ typedef struct sse_client {
     struct pk_http *h;
     struct evhttp_request *req;
     struct evhttp_connection *evcon;
+    char exercise[PK_EXERCISE_MAX + 1];   /* "" = live traffic */
 } sse_client;
 
 struct pk_http {
@@ -90,10 +92,20 @@ static void send_to(sse_client *c, struct evbuffer *chunk) {
     evhttp_send_reply_chunk(c->req, chunk);
 }
 
-static void broadcast(pk_http *h, const char *head, const char *body, size_t blen,
-                      const char *tail) {
+/* Which clients a chunk goes to: EVERY_CLIENT (keepalives), NULL (live
+ * traffic), or an exercise name. */
+static const char EVERY_CLIENT[] = "*";
+
+static bool client_wants(const sse_client *c, const char *exercise) {
+    if (exercise == EVERY_CLIENT) return true;
+    return exercise ? strcmp(c->exercise, exercise) == 0 : c->exercise[0] == 0;
+}
+
+static void broadcast(pk_http *h, const char *exercise, const char *head, const char *body,
+                      size_t blen, const char *tail) {
     for (sse_client *c = h->clients, *next; c; c = next) {
         next = c->next;
+        if (!client_wants(c, exercise)) continue;
         struct evbuffer *chunk = evbuffer_new();
         if (!chunk) return;
         evbuffer_add(chunk, head, strlen(head));
@@ -104,17 +116,18 @@ static void broadcast(pk_http *h, const char *head, const char *body, size_t ble
     }
 }
 
-void pk_http_publish(pk_http *h, const char *event, const char *json, size_t len) {
+void pk_http_publish(pk_http *h, const char *event, const char *exercise, const char *json,
+                     size_t len) {
     if (!h || !h->clients) return;
     char head[64];
     snprintf(head, sizeof head, "event: %s\ndata: ", event);
-    broadcast(h, head, json, len, "\n\n");
+    broadcast(h, exercise, head, json, len, "\n\n");
 }
 
 void pk_http_tick(pk_http *h, int64_t now_ms) {
     if (!h || now_ms - h->last_ping_ms < SSE_PING_MS) return;
     h->last_ping_ms = now_ms;
-    broadcast(h, ": ping", NULL, 0, "\n\n");
+    broadcast(h, EVERY_CLIENT, ": ping", NULL, 0, "\n\n");
 }
 
 uint32_t pk_http_clients(const pk_http *h) { return h ? h->nclients : 0; }
@@ -166,8 +179,28 @@ static void on_metrics(struct evhttp_request *req, void *arg) {
     evbuffer_free(b);
 }
 
+/* The ?exercise=NAME of /api/stream into out ("" when absent); false when
+ * the name breaks the exercise name rule. */
+static bool stream_exercise(struct evhttp_request *req, char out[PK_EXERCISE_MAX + 1]) {
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    struct evkeyvalq params;
+    out[0] = 0;
+    if (!query) return true;
+    if (evhttp_parse_query_str(query, &params) != 0) return false;
+    const char *name = evhttp_find_header(&params, "exercise");
+    bool ok = !name || pk_exercise_name_valid(name, strlen(name));
+    if (name && ok) memcpy(out, name, strlen(name) + 1);
+    evhttp_clear_headers(&params);
+    return ok;
+}
+
 static void on_stream(struct evhttp_request *req, void *arg) {
     pk_http *h = arg;
+    char exercise[PK_EXERCISE_MAX + 1];
+    if (!stream_exercise(req, exercise)) {
+        reply_simple(req, 400, "Bad Request", "exercise: 1-64 characters of [A-Za-z0-9_.-]\n");
+        return;
+    }
     if (h->nclients >= SSE_MAX_CLIENTS) {
         reply_simple(req, 503, "Service Unavailable", "too many stream clients\n");
         return;
@@ -180,6 +213,7 @@ static void on_stream(struct evhttp_request *req, void *arg) {
     c->h = h;
     c->req = req;
     c->evcon = evhttp_request_get_connection(req);
+    memcpy(c->exercise, exercise, sizeof c->exercise);
     struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
     evhttp_add_header(hdr, "Content-Type", "text/event-stream");
     evhttp_add_header(hdr, "Cache-Control", "no-cache");

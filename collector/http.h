@@ -21,8 +21,11 @@ typedef struct pk_http pk_http;
 pk_http *pk_http_start(pk_collector *coll);
 void pk_http_stop(pk_http *h);
 
-/* Sends "event: <event>\ndata: <json>\n\n" to every stream client. */
-void pk_http_publish(pk_http *h, const char *event, const char *json, size_t len);
+/* Sends "event: <event>\ndata: <json>\n\n" to the stream clients of the
+ * traffic it belongs to: exercise NULL = live (/api/stream), a name = that
+ * exercise (/api/stream?exercise=NAME). */
+void pk_http_publish(pk_http *h, const char *event, const char *exercise, const char *json,
+                     size_t len);
 
 /* Once a second: keepalive comments to stream clients. */
 void pk_http_tick(pk_http *h, int64_t now_ms);
