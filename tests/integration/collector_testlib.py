@@ -80,6 +80,41 @@ class TempDir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+class Run:
+    """What one test started: run_checks stops it whatever happens."""
+
+    def __init__(self, name):
+        self.tmp = TempDir(name)
+        self.redis = None
+        self.collector = None
+        self.cleanups = []
+
+
+def run_checks(name, body):
+    """Runs body(run) with a fresh Run; prints the verdict (and the
+    collector's log on failure), stops run.collector, run.redis and the
+    cleanups, and returns the exit status."""
+    run = Run(name)
+    try:
+        body(run)
+        print("1 passed, 0 failed")
+        return 0
+    except AssertionError as e:
+        print("FAIL: %s" % e)
+        if run.collector:
+            print(run.collector.log()[-3000:])
+        print("0 passed, 1 failed")
+        return 1
+    finally:
+        for f in run.cleanups:
+            f()
+        if run.collector:
+            run.collector.stop()
+        if run.redis:
+            run.redis.stop()
+        run.tmp.cleanup()
+
+
 # ------------------------------------------------------------------ redis
 class RedisError(Exception):
     pass
