@@ -1,24 +1,12 @@
-/* exercise.c - live or exercise traffic, and the exercise name rule (see
- * exercise.h).
+/* exercise.c - live or exercise traffic (see exercise.h).
  *
- * Why it exists: the name becomes part of Redis keys
- * (P exercise:<name>:alerts) and of SSE filters, so it is bounded and
- * limited to characters that cannot split a key or a log line.
+ * Why it exists: picket.exercise comes from the wire; it is classified
+ * here once, with the name rule of common/exercise_name.c, before it can
+ * become part of a Redis key (P exercise:<name>:alerts) or an SSE filter.
  */
 #include "exercise.h"
 
 #include <string.h>
-
-bool pk_exercise_name_valid(const char *name, size_t len) {
-    if (!name || len == 0 || len > PK_EXERCISE_MAX) return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '.' || c == '-';
-        if (!ok) return false;
-    }
-    return true;
-}
 
 pk_traffic pk_exercise_of(json_t *alert, const char **name) {
     *name = NULL;

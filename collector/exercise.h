@@ -3,9 +3,9 @@
  *
  * Why it exists: exercise alerts (a sensor run with --exercise NAME) must
  * never reach the live stream, the live dedup namespace or -o. The name
- * comes from the wire, so it is checked here once, with one rule: 1..64
- * characters of [A-Za-z0-9_.-]. A name that breaks the rule makes the alert
- * malformed (skipped and counted), never a key in Redis.
+ * comes from the wire, so it is checked here once (common/exercise_name.h:
+ * 1..64 characters of [A-Za-z0-9_.-]). A name that breaks the rule makes
+ * the alert malformed (skipped and counted), never a key in Redis.
  */
 #ifndef PICKET_COLL_EXERCISE_H
 #define PICKET_COLL_EXERCISE_H
@@ -15,16 +15,13 @@
 
 #include <jansson.h>
 
-#define PK_EXERCISE_MAX 64
+#include "exercise_name.h"
 
 typedef enum pk_traffic {
     PK_TRAFFIC_LIVE = 0,       /* picket.exercise absent or null */
     PK_TRAFFIC_EXERCISE,       /* a valid exercise name */
     PK_TRAFFIC_MALFORMED,      /* anything else: the alert is skipped */
 } pk_traffic;
-
-/* True when name follows the exercise name rule. */
-bool pk_exercise_name_valid(const char *name, size_t len);
 
 /* Classifies an alert by its picket.exercise; *name is set to the
  * exercise name (owned by the alert) or NULL. */
