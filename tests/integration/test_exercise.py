@@ -294,7 +294,9 @@ def run_sensors(bin_dir, run, pki, pcap, full, reduced):
                 "%s exited 0 with every alert acknowledged" % sid)
 
 
-def check_sse(streams, live_entries, ex_entries):
+def check_sse(streams, live_entries, ex_entries, http_port):
+    code, _ = T.curl("http://127.0.0.1:%d/api/stream?exercise=bad%%20name" % http_port)
+    T.check(code == 400, "/api/stream?exercise=<bad name> refused with 400 (got %d)" % code)
     live_sse = streams[0].events(len(live_entries))
     ex_sse = streams[1].events(len(ex_entries))
     la = [d for k, d in live_sse if k == "alert"]
@@ -322,7 +324,7 @@ def body(run):
     live_entries, ex_entries, ex = check_streams(rc, run.tmp, out)
     T.check(rc.cmd("SMEMBERS", "picket:exercises") == ["EX1"], "picket:exercises is {EX1}")
     check_coverage_hash(rc, ex)
-    check_sse(streams, live_entries, ex_entries)
+    check_sse(streams, live_entries, ex_entries, run.collector.http_port)
     check_report(bin_dir, run.redis.port, [full, extra], manifest)
     check_report_errors(bin_dir, run.redis.port, [full, extra])
     check_mixed_batch(rc, run.collector, pki)
