@@ -56,6 +56,10 @@ typedef struct pk_coll_config {
     uint32_t handshake_timeout_s;
     uint32_t idle_timeout_s;
     uint32_t max_connections;
+    bool check_config;                /* --check-config: check, start nothing */
+    bool syslog;                      /* --syslog */
+    int argc;                         /* the arguments with --config expanded; */
+    char **argv;                      /* options point into them */
 } pk_coll_config;
 
 /* One rate limit per kind of log line a peer can provoke. */
@@ -85,6 +89,8 @@ typedef struct pk_collector {
 /* config.c: parses argv into cfg. Returns 0, or the exit code to use
  * (0 after -h/-V with *done set, 2 on bad usage). */
 int pk_coll_parse_args(pk_coll_config *cfg, int argc, char **argv, bool *done);
+/* Frees what --config expansion allocated (nothing without --config). */
+void pk_coll_config_free(pk_coll_config *cfg, char **original_argv);
 
 /* Parses "HOST:PORT" or "[V6]:PORT". */
 bool pk_parse_hostport(const char *s, pk_hostport *hp);

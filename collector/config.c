@@ -12,10 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "config_file.h"
+
 enum {
     OPT_CA = 256, OPT_CERT, OPT_KEY, OPT_REDIS, OPT_REDIS_PASSWORD, OPT_REDIS_PREFIX,
     OPT_WINDOW, OPT_DEDUP, OPT_MAXLEN, OPT_HTTP, OPT_CRL, OPT_INSECURE,
     OPT_FRAME_LIMIT, OPT_HS_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_MAX_CONN,
+    OPT_CONFIG, OPT_CHECK_CONFIG, OPT_SYSLOG,
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +41,9 @@ static const struct option long_opts[] = {
     {"handshake-timeout", required_argument, NULL, OPT_HS_TIMEOUT},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+    {"syslog", no_argument, NULL, OPT_SYSLOG},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -68,6 +75,12 @@ static void usage(FILE *f) {
           "      --handshake-timeout S  TLS handshake + hello deadline (default 10)\n"
           "      --idle-timeout S       close a connection without a frame for S (120)\n"
           "      --max-connections N    open sensor connections at most (default 1024)\n"
+          "      --config FILE          settings from FILE: one 'key = value' per line,\n"
+          "                             keys are the long flag names, '#' comments,\n"
+          "                             true/false for switches; flags override it\n"
+          "      --check-config         check flags, certificates and files, print a\n"
+          "                             summary, exit 0 (ok) or 1, start nothing\n"
+          "      --syslog               log to syslog (daemon facility), not stderr\n"
           "  -h, --help                 this text\n"
           "  -V, --version              print the version\n"
           "\n"
@@ -182,6 +195,9 @@ static bool apply_opt(pk_coll_config *cfg, int c, const char *arg) {
     case OPT_HTTP: cfg->http_on = true; return parse_addr("--http", arg, &cfg->http);
     case 'o': cfg->output_path = arg; return true;
     case OPT_INSECURE: cfg->insecure = true; return true;
+    case OPT_CHECK_CONFIG: cfg->check_config = true; return true;
+    case OPT_SYSLOG: cfg->syslog = true; return true;
+    case OPT_CONFIG: return true;          /* expanded before parsing */
     case OPT_FRAME_LIMIT:
         return parse_u32("--frame-limit", arg, 1024, 64u << 20, &cfg->frame_limit);
     case OPT_HS_TIMEOUT:
@@ -211,6 +227,14 @@ static bool check_required(const pk_coll_config *cfg) {
 int pk_coll_parse_args(pk_coll_config *cfg, int argc, char **argv, bool *done) {
     defaults(cfg);
     *done = false;
+    char err[512];
+    int crc = pk_config_expand(argc, argv, long_opts, &cfg->argc, &cfg->argv, err, sizeof err);
+    if (crc != 0) {
+        pk_cli_error("picket-collector", "%s", err);
+        return crc == -2 ? 1 : PK_CLI_EXIT_USAGE;
+    }
+    argc = cfg->argc;
+    argv = cfg->argv;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "l:o:hV", long_opts, NULL)) != -1) {
@@ -234,4 +258,9 @@ int pk_coll_parse_args(pk_coll_config *cfg, int argc, char **argv, bool *done) {
         return 2;
     }
     return check_required(cfg) ? 0 : 2;
+}
+
+void pk_coll_config_free(pk_coll_config *cfg, char **original_argv) {
+    pk_config_free(cfg->argc, cfg->argv, original_argv);
+    cfg->argv = NULL;
 }

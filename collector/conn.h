@@ -45,6 +45,9 @@ typedef struct pk_conn {
 
 /* Opens the sensor listener; false (logged, naming the address) on failure. */
 bool pk_listener_start(pk_collector *coll);
+/* The listen address resolves and, with --insecure, is loopback only
+ * (logs why not). */
+bool pk_listen_address_ok(const pk_coll_config *cfg);
 void pk_listener_stop(pk_collector *coll);
 
 /* Sends one message; false if it cannot be encoded or the peer is too far

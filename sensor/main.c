@@ -263,12 +263,14 @@ int main(int argc, char **argv) {
 
     run_ctx *r = calloc(1, sizeof *r);
     if (!r) return 1;
+    /* Before setup: a SIGHUP or SIGTERM that arrives while indicators load
+     * is kept as a flag and acted on once capture runs, never fatal. */
+    install_signals();
     if (setup(r, &o) != 0) {
         teardown(r);
         free(r);
         return 1;
     }
-    install_signals();
     if (r->cap.live) pk_log(PK_LOG_INFO, "listening on %s", o.cap.iface);
     int status = pk_capture_run(&r->cap, &r->sensor, &signal_flags, tick, r) == 0 ? 0 : 1;
     if (status) pk_log(PK_LOG_ERR, "%s", r->cap.error);
