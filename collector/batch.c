@@ -8,62 +8,24 @@
  */
 #include "batch.h"
 
+#include "exercise.h"
+#include "indkey.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
-#define IND_TYPE_MAX 32
-#define IND_VALUE_INLINE 200     /* longer values are keyed by their hash */
 #define FLOW_FIELD_MAX 128       /* community_id, addresses */
 #define KEY_MAX 640
-
-static bool valid_type(const char *t) {
-    size_t n = strlen(t);
-    if (n == 0 || n > IND_TYPE_MAX) return false;
-    for (size_t i = 0; i < n; i++)
-        if (!islower((unsigned char)t[i]) && !isdigit((unsigned char)t[i]) && t[i] != '_' &&
-            t[i] != '-' && t[i] != '+')
-            return false;
-    return true;
-}
-
-static void sha256_hex(const char *data, size_t len, char out[65]) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < mdlen && i < 32; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
-    out[64] = 0;
-}
 
 bool pk_indicator_key(json_t *alert, char *out, size_t len) {
     json_t *ind = json_object_get(json_object_get(alert, "picket"), "indicator");
     json_t *jt = json_object_get(ind, "type"), *jv = json_object_get(ind, "value");
     if (!json_is_string(jt) || !json_is_string(jv)) return false;
-    const char *type = json_string_value(jt);
-    size_t vlen = json_string_length(jv);
-    if (!valid_type(type) || vlen == 0 || memchr(json_string_value(jv), 0, vlen)) return false;
-    char *value = malloc(vlen + 1);
-    if (!value) return false;
-    bool lower = strcmp(type, "url") != 0;
-    for (size_t i = 0; i < vlen; i++) {
-        char c = json_string_value(jv)[i];
-        value[i] = lower ? (char)tolower((unsigned char)c) : c;
-    }
-    value[vlen] = 0;
-    int n;
-    if (vlen > IND_VALUE_INLINE) {
-        char hex[65];
-        sha256_hex(value, vlen, hex);
-        n = snprintf(out, len, "%s|sha256:%s", type, hex);
-    } else {
-        n = snprintf(out, len, "%s|%s", type, value);
-    }
-    free(value);
-    return n > 0 && (size_t)n < len;
+    return pk_indicator_key_text(json_string_value(jt), json_string_value(jv),
+                                 json_string_length(jv), out, len);
 }
 
 static const char *flow_field(json_t *alert, const char *name) {
@@ -123,7 +85,8 @@ static pk_batch *batch_alloc(size_t nalerts) {
     b->owned = calloc(cap, sizeof *b->owned);
     b->json = calloc(nalerts ? nalerts : 1, sizeof *b->json);
     b->json_len = calloc(nalerts ? nalerts : 1, sizeof *b->json_len);
-    if (!b->argv || !b->argvlen || !b->owned || !b->json || !b->json_len) {
+    b->exercise = calloc(nalerts ? nalerts : 1, sizeof *b->exercise);
+    if (!b->argv || !b->argvlen || !b->owned || !b->json || !b->json_len || !b->exercise) {
         pk_batch_free(b);
         return NULL;
     }
@@ -138,6 +101,7 @@ void pk_batch_free(pk_batch *b) {
     free(b->owned);
     free(b->json);
     free(b->json_len);
+    free(b->exercise);
     free(b);
 }
 
@@ -148,8 +112,9 @@ static bool push_fixed(pk_batch *b, const pk_coll_config *cfg, const char *senso
     pk_wall_iso(now, iso, sizeof iso);
     const char *p = cfg->redis_prefix;
     return push(b, (char *)"EVALSHA", 7, false) && push(b, (char *)"", 0, false) &&
-           push(b, (char *)"3", 1, false) && push_fmt(b, "%sapplied", p) &&
-           push_fmt(b, "%salerts", p) && push_fmt(b, "%ssightings", p) && push_str(b, p) &&
+           push(b, (char *)"4", 1, false) && push_fmt(b, "%sapplied", p) &&
+           push_fmt(b, "%salerts", p) && push_fmt(b, "%ssightings", p) &&
+           push_fmt(b, "%sexercises", p) && push_str(b, p) &&
            push_str(b, sensor) && push_str(b, partner) &&
            push_fmt(b, "%llu", (unsigned long long)cfg->window_s * 1000) &&
            push_fmt(b, "%llu", (unsigned long long)cfg->stream_maxlen) &&
@@ -165,13 +130,31 @@ static bool stamp(json_t *alert, const char *sensor, const char *partner, const 
            json_object_set_new(pk, "alert_id", json_string(id)) == 0;
 }
 
+/* The key space an alert is applied in: "" for live traffic, else its
+ * exercise name (each alert carries its own, so a batch that mixes live and
+ * exercise alerts is split inside the one atomic script run). False when
+ * the alert's picket.exercise is malformed. */
+static bool traffic_arg(json_t *alert, const char **exercise) {
+    pk_traffic t = pk_exercise_of(alert, exercise);
+    if (t == PK_TRAFFIC_LIVE) *exercise = "";
+    return t != PK_TRAFFIC_MALFORMED;
+}
+
 /* Adds one alert's group; returns 1 added, 0 skipped (unusable), -1 OOM. */
 static int push_alert(pk_batch *b, pk_collector *coll, const char *sensor,
                       const char *partner, json_t *item) {
     json_t *alert = json_object_get(item, "alert");
     long long seq = (long long)json_integer_value(json_object_get(item, "seq"));
     char indkey[KEY_MAX], dkey[KEY_MAX * 2], id[PK_ID_MAX + 32];
+    const char *exercise;
     snprintf(id, sizeof id, "%s:%lld", sensor, seq);
+    if (!traffic_arg(alert, &exercise)) {
+        b->bad_exercise++;
+        pk_log_limited(&coll->rl.proto, PK_LOG_WARN,
+                       "sensor %s: alert seq %lld: picket.exercise is not 1-64 characters "
+                       "of [A-Za-z0-9_.-]: skipped", sensor, seq);
+        return 0;
+    }
     if (!pk_indicator_key(alert, indkey, sizeof indkey) || !stamp(alert, sensor, partner, id)) {
         pk_log_limited(&coll->rl.proto, PK_LOG_WARN,
                        "sensor %s: alert seq %lld has no usable picket.indicator: skipped",
@@ -189,17 +172,21 @@ static int push_alert(pk_batch *b, pk_collector *coll, const char *sensor,
         b->n--;
         return -1;
     }
-    return push(b, js, b->json_len[b->n - 1], true) ? 1 : -1;
+    if (!push(b, js, b->json_len[b->n - 1], true) || !push_str(b, exercise)) return -1;
+    b->exercise[b->n - 1] = *exercise ? b->argv[b->argc - 1] : NULL;
+    return 1;
 }
 
 static size_t count_valid(json_t *alerts, long long *max_seq) {
     size_t i, valid = 0;
     json_t *item;
     char key[KEY_MAX];
+    const char *exercise;
     json_array_foreach(alerts, i, item) {
         long long seq = (long long)json_integer_value(json_object_get(item, "seq"));
+        json_t *alert = json_object_get(item, "alert");
         if (seq > *max_seq) *max_seq = seq;
-        if (pk_indicator_key(json_object_get(item, "alert"), key, sizeof key)) valid++;
+        if (traffic_arg(alert, &exercise) && pk_indicator_key(alert, key, sizeof key)) valid++;
     }
     return valid;
 }

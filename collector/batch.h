@@ -17,17 +17,19 @@
 #include "collector.h"
 
 /* Fixed arguments before the per-alert groups, and the group size. */
-#define PK_BATCH_FIXED_ARGS 15
-#define PK_BATCH_PER_ALERT 4
+#define PK_BATCH_FIXED_ARGS 16
+#define PK_BATCH_PER_ALERT 5
 #define PK_BATCH_SHA_ARG 1          /* argv slot filled with the script sha */
 
 typedef struct pk_batch {
     size_t received;        /* alerts in the message */
-    size_t invalid;         /* skipped: no usable indicator */
+    size_t invalid;         /* skipped: no usable indicator or exercise name */
+    size_t bad_exercise;    /* of which: malformed picket.exercise */
     size_t n;               /* alerts passed to the script */
     long long max_seq;      /* highest seq in the message (acked on success) */
     char **json;            /* n alert JSON texts (owned, also in argv) */
     size_t *json_len;
+    const char **exercise;  /* n exercise names (in argv), NULL = live */
     int argc;
     const char **argv;
     size_t *argvlen;

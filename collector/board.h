@@ -15,13 +15,10 @@
 #include <stddef.h>
 
 #include "collector.h"
+#include "exercise_name.h"
 
 struct evhttp;
 typedef struct pk_board pk_board;
-
-#ifndef PK_EXERCISE_MAX
-#define PK_EXERCISE_MAX 64         /* exercise names: 1-64 of [A-Za-z0-9_.-] */
-#endif
 
 /* Registers /, /board, /board.js, /board.css, /api/alerts and
  * /api/exercises on http.
@@ -40,9 +37,6 @@ void pk_board_api_free(pk_board_api *api);
 struct evhttp_request;
 void pk_board_api_handle(pk_board_api *api, struct evhttp_request *req);
 void pk_board_api_exercises(pk_board_api *api, struct evhttp_request *req);
-
-/* A well-formed exercise name (1-64 characters of [A-Za-z0-9_.-]). */
-bool pk_board_exercise_ok(const char *name);
 
 /* board_page.c, board_script.c: the embedded assets, NUL-terminated. */
 extern const char pk_board_html[];

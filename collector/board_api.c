@@ -143,7 +143,7 @@ static const char *parse_params(struct evhttp_request *req, api_query *q) {
             limit = true;
         } else if (strcmp(kv->key, "exercise") == 0) {
             if (exercise) why = "exercise: given twice";
-            else if (!pk_board_exercise_ok(kv->value))
+            else if (!pk_exercise_name_valid(kv->value, strlen(kv->value)))
                 why = "exercise: expected 1 to 64 characters of A-Z a-z 0-9 _ . -";
             else snprintf(q->exercise, sizeof q->exercise, "%s", kv->value);
             exercise = true;
@@ -410,7 +410,7 @@ static void on_members(redisAsyncContext *ac, void *reply, void *priv) {
     for (size_t i = 0; i < rep->elements && n < API_MAX_LIMIT; i++) {
         const redisReply *m = rep->element[i];
         if (m->type == REDIS_REPLY_STRING && strlen(m->str) == m->len &&
-            pk_board_exercise_ok(m->str))
+            pk_exercise_name_valid(m->str, strlen(m->str)))
             names[n++] = m->str;
     }
     qsort(names, n, sizeof *names, cmp_names);
@@ -504,12 +504,6 @@ void pk_board_api_exercises(pk_board_api *api, struct evhttp_request *req) {
         return;
     }
     submit(api, q, send_members);
-}
-
-bool pk_board_exercise_ok(const char *name) {
-    size_t n = strlen(name);
-    if (n < 1 || n > PK_EXERCISE_MAX) return false;
-    return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
 }
 
 pk_board_api *pk_board_api_new(pk_collector *coll) {

@@ -95,6 +95,10 @@ void pk_coll_config_free(pk_coll_config *cfg, char **original_argv);
 /* Parses "HOST:PORT" or "[V6]:PORT". */
 bool pk_parse_hostport(const char *s, pk_hostport *hp);
 
+/* Checks a --redis-prefix (1..64 printable characters, no spaces); prints
+ * why not to stderr. */
+bool pk_parse_prefix(const char *s);
+
 /* Copies peer-supplied text for a log line: control characters become '?',
  * truncated to outlen - 1 bytes. */
 void pk_sanitize(const char *in, char *out, size_t outlen);

@@ -68,8 +68,9 @@ static void usage(FILE *f) {
           "                             indicator,src_ip,dest_ip\n"
           "      --stream-maxlen N      approximate stream length cap (default 100000)\n"
           "      --http HOST:PORT       the watch-floor board (/), /api/alerts, /api/exercises,\n"
-          "                             /api/stream (SSE), /healthz, /metrics\n"
-          "  -o, --output FILE          append unique alerts as JSON lines\n"
+          "                             /api/stream (SSE of live traffic; ?exercise=NAME\n"
+          "                             for an exercise's), /healthz, /metrics\n"
+          "  -o, --output FILE          append unique live alerts as JSON lines\n"
           "      --insecure             plaintext sensors (loopback listen address only)\n"
           "      --frame-limit BYTES    largest accepted frame (default 1048576)\n"
           "      --handshake-timeout S  TLS handshake + hello deadline (default 10)\n"
@@ -83,6 +84,11 @@ static void usage(FILE *f) {
           "      --syslog               log to syslog (daemon facility), not stderr\n"
           "  -h, --help                 this text\n"
           "  -V, --version              print the version\n"
+          "\n"
+          "Exercise coverage report (one-shot, no listener; --coverage-report --help):\n"
+          "  picket-collector --coverage-report EXERCISE -I FILE... [--partners A,B,...]\n"
+          "                   [--format text|json] [--redis HOST:PORT]\n"
+          "                   [--redis-password P] [--redis-prefix P]\n"
           "\n"
           "Exit status: 0 ok, 1 fatal error, 2 bad usage.\n",
           f);
@@ -140,7 +146,7 @@ static bool parse_addr(const char *opt, const char *s, pk_hostport *hp) {
     return false;
 }
 
-static bool parse_prefix(const char *s) {
+bool pk_parse_prefix(const char *s) {
     size_t n = strlen(s);
     if (n == 0 || n > 64) goto bad;
     for (size_t i = 0; i < n; i++)
@@ -183,7 +189,7 @@ static bool apply_opt(pk_coll_config *cfg, int c, const char *arg) {
     case OPT_CRL: cfg->crl = arg; return true;
     case OPT_REDIS: return parse_addr("--redis", arg, &cfg->redis);
     case OPT_REDIS_PASSWORD: cfg->redis_password = arg; return true;
-    case OPT_REDIS_PREFIX: cfg->redis_prefix = arg; return parse_prefix(arg);
+    case OPT_REDIS_PREFIX: cfg->redis_prefix = arg; return pk_parse_prefix(arg);
     case OPT_WINDOW: return parse_u64("--window", arg, 1, 30 * 86400, &cfg->window_s);
     case OPT_DEDUP: return parse_dedup(arg, &cfg->dedup);
     case OPT_MAXLEN: return parse_u64("--stream-maxlen", arg, 1, 1000000000, &cfg->stream_maxlen);

@@ -20,10 +20,10 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <jansson.h>
 
 #include "board.h"
 #include "conn.h"
+#include "exercise.h"
 #include "log.h"
 #include "metrics.h"
 #include "redis_apply.h"
@@ -39,7 +39,7 @@ typedef struct sse_client {
     struct pk_http *h;
     struct evhttp_request *req;
     struct evhttp_connection *evcon;
-    char exercise[PK_EXERCISE_MAX + 1];   /* "" follows live operations */
+    char exercise[PK_EXERCISE_MAX + 1];   /* "" = live traffic */
 } sse_client;
 
 struct pk_http {
@@ -96,13 +96,20 @@ static void send_to(sse_client *c, struct evbuffer *chunk) {
     evhttp_send_reply_chunk(c->req, chunk);
 }
 
-/* To every client following `exercise` ("" live operations), or to all
- * when exercise is NULL. */
+/* Which clients a chunk goes to: EVERY_CLIENT (keepalives), NULL (live
+ * traffic), or an exercise name. */
+static const char EVERY_CLIENT[] = "*";
+
+static bool client_wants(const sse_client *c, const char *exercise) {
+    if (exercise == EVERY_CLIENT) return true;
+    return exercise ? strcmp(c->exercise, exercise) == 0 : c->exercise[0] == 0;
+}
+
 static void broadcast(pk_http *h, const char *exercise, const char *head, const char *body,
                       size_t blen, const char *tail) {
     for (sse_client *c = h->clients, *next; c; c = next) {
         next = c->next;
-        if (exercise && strcmp(exercise, c->exercise) != 0) continue;
+        if (!client_wants(c, exercise)) continue;
         struct evbuffer *chunk = evbuffer_new();
         if (!chunk) return;
         evbuffer_add(chunk, head, strlen(head));
@@ -113,43 +120,18 @@ static void broadcast(pk_http *h, const char *exercise, const char *head, const 
     }
 }
 
-void pk_http_publish_exercise(pk_http *h, const char *event, const char *exercise,
-                              const char *json, size_t len) {
+void pk_http_publish(pk_http *h, const char *event, const char *exercise, const char *json,
+                     size_t len) {
     if (!h || !h->clients) return;
     char head[64];
     snprintf(head, sizeof head, "event: %s\ndata: ", event);
-    broadcast(h, exercise ? exercise : "", head, json, len, "\n\n");
-}
-
-/* The exercise an alert (picket.exercise) or a sighting (exercise, or
- * picket.exercise) belongs to: "" for live operations. A malformed name
- * yields NULL: such an event goes to no stream client at all. */
-static const char *event_exercise(const char *json, size_t len, char *out, size_t outsz) {
-    out[0] = 0;
-    json_t *root = json_loadb(json, len, 0, NULL);
-    json_t *ex = json_object_get(root, "exercise");
-    if (!ex) ex = json_object_get(json_object_get(root, "picket"), "exercise");
-    const char *name = out;
-    if (json_is_string(ex) && json_string_length(ex) < outsz &&
-        pk_board_exercise_ok(json_string_value(ex)))
-        snprintf(out, outsz, "%s", json_string_value(ex));
-    else if (ex && !json_is_null(ex))
-        name = NULL;
-    json_decref(root);
-    return name;
-}
-
-void pk_http_publish(pk_http *h, const char *event, const char *json, size_t len) {
-    if (!h || !h->clients) return;
-    char buf[PK_EXERCISE_MAX + 1];
-    const char *exercise = event_exercise(json, len, buf, sizeof buf);
-    if (exercise) pk_http_publish_exercise(h, event, exercise, json, len);
+    broadcast(h, exercise, head, json, len, "\n\n");
 }
 
 void pk_http_tick(pk_http *h, int64_t now_ms) {
     if (!h || now_ms - h->last_ping_ms < SSE_PING_MS) return;
     h->last_ping_ms = now_ms;
-    broadcast(h, NULL, ": ping", NULL, 0, "\n\n");
+    broadcast(h, EVERY_CLIENT, ": ping", NULL, 0, "\n\n");
 }
 
 uint32_t pk_http_clients(const pk_http *h) { return h ? h->nclients : 0; }
@@ -201,30 +183,33 @@ static void on_metrics(struct evhttp_request *req, void *arg) {
     evbuffer_free(b);
 }
 
-/* ?exercise=NAME, or nothing: false (answered 400) on anything else. */
-static bool stream_exercise(struct evhttp_request *req, char *out, size_t outsz) {
+/* The ?exercise=NAME of /api/stream into out ("" when there is no query);
+ * false for any other parameter or a name that breaks the exercise name
+ * rule. */
+static bool stream_exercise(struct evhttp_request *req, char out[PK_EXERCISE_MAX + 1]) {
     const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    struct evkeyvalq params;
     out[0] = 0;
     if (!query || !*query) return true;
-    struct evkeyvalq params;
     TAILQ_INIT(&params);
-    const char *name = NULL;
-    bool ok = evhttp_parse_query_str(query, &params) == 0 &&
-              (name = evhttp_find_header(&params, "exercise")) && TAILQ_FIRST(&params) &&
-              !TAILQ_NEXT(TAILQ_FIRST(&params), next) && strlen(name) < outsz &&
-              pk_board_exercise_ok(name);
-    if (ok) snprintf(out, outsz, "%s", name);
+    if (evhttp_parse_query_str(query, &params) != 0) return false;
+    const char *name = evhttp_find_header(&params, "exercise");
+    const struct evkeyval *first = TAILQ_FIRST(&params);
+    bool only_one = first && !TAILQ_NEXT(first, next);     /* no other parameter */
+    bool ok = name && only_one && pk_exercise_name_valid(name, strlen(name));
+    if (name && ok) memcpy(out, name, strlen(name) + 1);
     evhttp_clear_headers(&params);
-    if (!ok)
-        reply_simple(req, 400, "Bad Request",
-                     "/api/stream takes only exercise=NAME (1-64 of A-Z a-z 0-9 _ . -)\n");
     return ok;
 }
 
 static void on_stream(struct evhttp_request *req, void *arg) {
     pk_http *h = arg;
     char exercise[PK_EXERCISE_MAX + 1];
-    if (!stream_exercise(req, exercise, sizeof exercise)) return;
+    if (!stream_exercise(req, exercise)) {
+        reply_simple(req, 400, "Bad Request",
+                     "/api/stream takes only exercise=NAME (1-64 of A-Z a-z 0-9 _ . -)\n");
+        return;
+    }
     if (h->nclients >= SSE_MAX_CLIENTS) {
         reply_simple(req, 503, "Service Unavailable", "too many stream clients\n");
         return;

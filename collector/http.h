@@ -22,15 +22,11 @@ typedef struct pk_http pk_http;
 pk_http *pk_http_start(pk_collector *coll);
 void pk_http_stop(pk_http *h);
 
-/* Sends "event: <event>\ndata: <json>\n\n" to the stream clients that
- * follow the event's traffic: /api/stream gets live operations,
- * /api/stream?exercise=NAME that exercise's. pk_http_publish_exercise is
- * for callers that know the exercise ("" or NULL: live); pk_http_publish
- * reads it from the JSON itself (an alert's picket.exercise, a sighting's
- * exercise or picket.exercise). */
-void pk_http_publish(pk_http *h, const char *event, const char *json, size_t len);
-void pk_http_publish_exercise(pk_http *h, const char *event, const char *exercise,
-                              const char *json, size_t len);
+/* Sends "event: <event>\ndata: <json>\n\n" to the stream clients of the
+ * traffic it belongs to: exercise NULL = live (/api/stream), a name = that
+ * exercise (/api/stream?exercise=NAME). */
+void pk_http_publish(pk_http *h, const char *event, const char *exercise, const char *json,
+                     size_t len);
 
 /* Once a second: keepalive comments to stream clients. */
 void pk_http_tick(pk_http *h, int64_t now_ms);

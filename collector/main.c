@@ -20,6 +20,7 @@
 
 #include "collector.h"
 #include "conn.h"
+#include "coverage.h"
 #include "http.h"
 #include "output.h"
 #include "redis_apply.h"
@@ -145,6 +146,7 @@ static int check_config(pk_collector *coll) {
 int main(int argc, char **argv) {
     pk_log_setup("picket-collector", PK_LOG_INFO, false);
     signal(SIGPIPE, SIG_IGN);
+    if (pk_coverage_requested(argc, argv)) return pk_coverage_main(argc, argv);
     pk_collector *coll = calloc(1, sizeof *coll);
     if (!coll) return 1;
     bool done = false;

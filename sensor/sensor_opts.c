@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "config_file.h"
+#include "exercise_name.h"
 #include "uplink.h"
 
 void sensor_opts_defaults(sensor_opts *o) {
@@ -42,7 +43,8 @@ static void usage(FILE *f) {
 "  -o, --alerts FILE        alert output, JSON lines ('-' = stdout, default)\n"
 "      --sensor-id ID       sensor name in alerts (default: host name)\n"
 "      --partner NAME       partner (nation/team) in alerts\n"
-"      --exercise NAME      tag every alert as part of an exercise\n"
+"      --exercise NAME      tag every alert as part of an exercise (NAME: 1-64\n"
+"                           characters of [A-Za-z0-9_.-])\n"
 "      --home-net CIDRS     comma-separated home prefixes for 'direction'\n"
 "                           (default " PK_HOMENET_DEFAULT ")\n"
 "\n"
@@ -213,7 +215,11 @@ static int apply_opt(int c, const char *arg, sensor_opts *o) {
         return 0;
     case OPT_SENSOR_ID: o->sensor_id = arg; return 0;
     case OPT_PARTNER: o->partner = arg; return 0;
-    case OPT_EXERCISE: o->exercise = arg; return 0;
+    case OPT_EXERCISE:
+        if (!pk_exercise_name_valid(arg, strlen(arg)))
+            return bad_usage("--exercise '%s': 1-64 characters of [A-Za-z0-9_.-]", arg);
+        o->exercise = arg;
+        return 0;
     case OPT_STATS: o->stats = true; return 0;
     case 'c': o->collector = arg; return 0;
     case OPT_CA: o->ca = arg; return 0;
