@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "ind_pack.h"
 #include "istore.h"
 #include "itab.h"
 
@@ -19,9 +20,8 @@ enum { SC_NAME = 1, SC_URL, SC_JA3, SC_JA4 };
 #define PK_SEED_V6  0x1f83d9abfb41bd6bull
 
 struct pk_istore {
-    pk_indicator *items;
-    size_t n;
-    pk_arena strings;
+    pk_ind_pack pack;         /* the indicators; table refs index its items */
+    size_t n;                 /* pack.n */
     pk_itab v4;               /* exact IPv4: key = address */
     pk_itab v6;               /* exact IPv6: key = hash tag */
     pk_itab strs;             /* names, URLs, JA3, JA4: key = hash tag */
@@ -76,6 +76,15 @@ static inline unsigned pk_label_bit(const char *name, size_t n) {
     for (size_t i = 0; i < n && labels < 31; i++)
         labels += name[i] == '.';
     return labels;
+}
+
+/* Item i's shared part (type, family, prefix, scope) and value bytes. */
+static inline const pk_indicator *pk_item_meta(const pk_istore *s, uint32_t i) {
+    return pk_ind_pack_meta(&s->pack, i);
+}
+
+static inline const char *pk_item_text(const pk_istore *s, uint32_t i) {
+    return (const char *)pk_ind_pack_value(&s->pack, i);
 }
 
 /* Fills s->version (see istore_build.c). -1 when out of memory. */
