@@ -86,12 +86,12 @@ static uint32_t find_v6(const pk_istore *s, const pk_itab *t,
 
 static uint32_t match_v4(const pk_istore *s, const uint8_t *addr,
                          uint8_t proto, uint16_t port) {
-    uint32_t key = pk_be32(addr), top = key >> 16;
+    uint32_t key = pk_be32(addr);
     uint32_t it = s->v4.n ? find_v4(s, &s->v4, key, proto, port) : NO_ITEM;
-    bool wide = s->wide4[top / 64] >> (top % 64) & 1u;
+    bool wide = pk_bit(s->wide4, key >> 16), narrow = pk_bit(s->narrow4, key >> 24);
     for (unsigned i = 0; it == NO_ITEM && i < s->nlens4; i++) {
         int len = s->lens4[i];
-        if (len >= 16 && !wide)
+        if (len >= 16 ? !wide : len >= 8 && !narrow)
             continue;
         it = find_v4(s, &s->cidr4[len], key & pk_mask4(len), proto, port);
     }
@@ -102,8 +102,12 @@ static uint32_t match_v6(const pk_istore *s, const uint8_t *addr,
                          uint8_t proto, uint16_t port) {
     uint32_t it = s->v6.n ? find_v6(s, &s->v6, addr, 128, proto, port) : NO_ITEM;
     uint8_t net[16];
+    bool deep = pk_bit(s->deep6, pk_deep6_bit(addr));
+    bool wide = pk_bit(s->wide6, pk_be32(addr) >> 16);
     for (unsigned i = 0; it == NO_ITEM && i < s->nlens6; i++) {
         int len = s->lens6[i];
+        if (len >= 32 ? !deep : len >= 16 && !wide)
+            continue;
         pk_mask6(addr, len, net);
         it = find_v6(s, &s->cidr6[len], net, len, proto, port);
     }

@@ -153,6 +153,20 @@ static int index_all(builder *b) {
     return 0;
 }
 
+/* Sets the prefix filters' bits for one network (see istore_int.h). */
+static void note_filter(pk_istore *s, const pk_indicator *it, const uint8_t *net) {
+    uint32_t top = pk_be32(net);
+    int len = it->prefix_len;
+    if (it->family == 4 && len >= 16)
+        pk_bit_set(s->wide4, top >> 16);
+    else if (it->family == 4 && len >= 8)
+        pk_bit_set(s->narrow4, top >> 24);
+    else if (it->family == 6 && len >= 32)
+        pk_bit_set(s->deep6, pk_deep6_bit(net));
+    else if (it->family == 6 && len >= 16)
+        pk_bit_set(s->wide6, top >> 16);
+}
+
 static void note_prefixes(pk_istore *s) {
     for (int l = 32; l >= 0; l--)
         if (s->cidr4[l].n)
@@ -165,10 +179,8 @@ static void note_prefixes(pk_istore *s) {
         const char *v = pk_item_text(s, i);
         if (pk_str_class(it->type) == SC_NAME)
             s->name_labels |= 1u << pk_label_bit(v, strlen(v));
-        if (it->type == PK_IND_CIDR && it->family == 4 && it->prefix_len >= 16) {
-            uint32_t top = pk_be32((const uint8_t *)v) >> 16;
-            s->wide4[top / 64] |= 1ull << (top % 64);
-        }
+        if (it->type == PK_IND_CIDR)
+            note_filter(s, it, (const uint8_t *)v);
     }
 }
 

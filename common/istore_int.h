@@ -16,6 +16,8 @@
 /* Classes of string keys in the one string table. */
 enum { SC_NAME = 1, SC_URL, SC_JA3, SC_JA4 };
 
+#define PK_DEEP6_BITS (1u << 20)
+
 #define PK_SEED_STR 0x6b3c9d2e51a7f04dull
 #define PK_SEED_V6  0x1f83d9abfb41bd6bull
 
@@ -30,7 +32,13 @@ struct pk_istore {
     uint8_t lens4[33], lens6[129];   /* lengths present, longest first */
     uint8_t nlens4, nlens6;
     uint32_t name_labels;     /* bit k: a name indicator has k labels (31 = more) */
+    /* Prefix filters: a lookup probes a prefix length's table only when
+     * the address's leading bits may hold a prefix of that length. */
     uint64_t wide4[1024];     /* bit per /16 holding a v4 prefix >= /16 */
+    uint64_t narrow4[4];      /* bit per /8 holding a v4 prefix /8../15 */
+    uint64_t wide6[1024];     /* bit per /16 holding a v6 prefix /16../31 */
+    uint64_t deep6[PK_DEEP6_BITS / 64];   /* bit per hash of the /32 holding
+                                             a v6 prefix >= /32 */
     uint32_t *runs;           /* [count, item...] for shared keys */
     size_t nruns;
     size_t memory;
@@ -68,6 +76,18 @@ static inline void pk_mask6(const uint8_t *in, int len, uint8_t *out) {
         int keep = len - i * 8;
         out[i] = keep >= 8 ? in[i] : keep <= 0 ? 0 : (uint8_t)(in[i] & (0xff << (8 - keep)));
     }
+}
+
+static inline bool pk_bit(const uint64_t *set, uint32_t k) {
+    return set[k / 64] >> (k % 64) & 1u;
+}
+
+static inline void pk_bit_set(uint64_t *set, uint32_t k) {
+    set[k / 64] |= 1ull << (k % 64);
+}
+
+static inline uint32_t pk_deep6_bit(const uint8_t *addr) {
+    return pk_hash_u32(pk_be32(addr)) & (PK_DEEP6_BITS - 1);
 }
 
 /* Bit for a name's label count in name_labels. */
