@@ -10,7 +10,7 @@
 # Default: a 5M-packet capture over 1M flows, 1.2M indicators (1M addresses
 # incl. 10k CIDRs, 200k names/URLs), 5 repetitions, a 10M-flow flood.
 # --quick: 500k packets over 100k flows, 3 repetitions, a 1M-flow flood.
-# --smoke: 20k packets, 24k indicators, one repetition, a 50k-flow flood:
+# --smoke: 10k packets, 12k indicators, one repetition, a 20k-flow flood:
 #          checks the harness itself (integration.test_bench_smoke), in
 #          seconds; its numbers mean nothing.
 # --bin DIR: use the programs already built in DIR (implies --no-build).
@@ -61,8 +61,8 @@ done
 IND_SIZE=()
 FLOOD_MEM=64            # MiB, the sensor's default --flow-memory
 if [ "$QUICK" = 2 ]; then
-    PACKETS=20000 FLOWS=4000 FLOOD=50000 RELOAD_SECS=4 NRELOAD=1 FLOOD_MEM=4
-    IND_SIZE=(--ips 20000 --cidrs 200 --names 4000)
+    PACKETS=10000 FLOWS=2000 FLOOD=20000 RELOAD_SECS=3 NRELOAD=1 FLOOD_MEM=1
+    IND_SIZE=(--ips 10000 --cidrs 100 --names 2000)
     RUNS=${RUNS:-1}
 elif [ "$QUICK" = 1 ]; then
     PACKETS=500000 FLOWS=100000 FLOOD=1000000 RELOAD_SECS=10 NRELOAD=3
