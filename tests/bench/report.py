@@ -89,9 +89,11 @@ def main():
     n_tiny = int(r.num("tiny_count"))
     cpu = r.one("cpu", "1")
     out = []
-    out.append("Machine: %s, %s cores, Linux %s, libpcap %s; %s (%s); picket %s."
+    out.append("Machine: %s, %s cores, Linux %s, libpcap %s; load average %s at the "
+               "start, %s at the end; %s (%s); picket %s."
                % (r.one("machine", "?"), r.one("cores", "?"), r.one("kernel", "?"),
-                  r.one("libpcap", "?"), r.one("date", "?"),
+                  r.one("libpcap", "?"), r.one("load_start", "?"), r.one("load_end", "?"),
+                  r.one("date", "?"),
                   {"1": "quick run", "2": "smoke run"}.get(r.one("quick"), "default run"),
                   r.one("commit", "?")))
     out.append("")

@@ -10,7 +10,7 @@
 # Default: a 5M-packet capture over 1M flows, 1.2M indicators (1M addresses
 # incl. 10k CIDRs, 200k names/URLs), 5 repetitions, a 10M-flow flood.
 # --quick: 500k packets over 100k flows, 3 repetitions, a 1M-flow flood.
-# --smoke: 10k packets, 12k indicators, one repetition, a 20k-flow flood:
+# --smoke: 10k packets, 12k indicators, one repetition, a 10k-flow flood:
 #          checks the harness itself (integration.test_bench_smoke), in
 #          seconds; its numbers mean nothing.
 # --bin DIR: use the programs already built in DIR (implies --no-build).
@@ -61,7 +61,7 @@ done
 IND_SIZE=()
 FLOOD_MEM=64            # MiB, the sensor's default --flow-memory
 if [ "$QUICK" = 2 ]; then
-    PACKETS=10000 FLOWS=2000 FLOOD=20000 RELOAD_SECS=3 NRELOAD=1 FLOOD_MEM=1
+    PACKETS=10000 FLOWS=2000 FLOOD=10000 RELOAD_SECS=3 NRELOAD=1 FLOOD_MEM=1
     IND_SIZE=(--ips 10000 --cidrs 100 --names 2000)
     RUNS=${RUNS:-1}
 elif [ "$QUICK" = 1 ]; then
@@ -171,6 +171,7 @@ run_sensor() {
 # ---- machine -----------------------------------------------------------------
 rec machine 0 "$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"
 rec cores 0 "$(nproc)"
+rec load_start 0 "$(cut -d' ' -f1 /proc/loadavg)"
 rec date 0 "$(date -u +%Y-%m-%d)"
 rec kernel 0 "$(uname -r)"
 rec libpcap 0 "$(pkg-config --modversion libpcap)"
@@ -302,5 +303,6 @@ if [ "$DO_FLOOD" = 1 ]; then
     done
 fi
 
+rec load_end 0 "$(cut -d' ' -f1 /proc/loadavg)"
 say "== results: $OUT"
 python3 "$BENCH/report.py" "$OUT"

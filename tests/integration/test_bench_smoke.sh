@@ -62,7 +62,7 @@ row_ok 'libpcap, empty callback \(`pcap_dispatch`\)' 1 1
 row_ok 'libpcap, `pcap_next_ex` loop' 0.2 5
 row_ok 'picket-sensor, 10 indicators' 0.0001 5
 row_ok 'picket-sensor, 12,000 indicators' 0.0001 5
-row_ok 'flow flood: 20,000 one-packet flows, 10 indicators' 0.0001 5
+row_ok 'flow flood: 10,000 one-packet flows, 10 indicators' 0.0001 5
 
 packets=$(val cap_packets)
 [ "$packets" = 10000 ] && ok "capture holds 10000 packets" || bad "capture holds '$packets' packets, not 10000"
