@@ -59,7 +59,7 @@ static size_t count_lines(const char *buf, size_t len) {
 static void reserve(driver *d, size_t lines) {
     if (lines > PK_LOAD_MAX_ITEMS)
         lines = PK_LOAD_MAX_ITEMS;
-    pk_ind_list_reserve(d->c->list, lines);   /* failing only means growth later */
+    pk_ld_reserve(d->c, lines);
 }
 
 static size_t bom_len(const char *buf, size_t len) {
