@@ -15,7 +15,7 @@
 enum {
     OPT_CA = 256, OPT_CERT, OPT_KEY, OPT_REDIS, OPT_REDIS_PASSWORD, OPT_REDIS_PREFIX,
     OPT_WINDOW, OPT_DEDUP, OPT_MAXLEN, OPT_HTTP, OPT_CRL, OPT_INSECURE,
-    OPT_FRAME_LIMIT, OPT_HS_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_MAX_CONN,
+    OPT_FRAME_LIMIT, OPT_HS_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_MAX_CONN, OPT_INDICATORS,
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +37,7 @@ static const struct option long_opts[] = {
     {"handshake-timeout", required_argument, NULL, OPT_HS_TIMEOUT},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+    {"indicators", required_argument, NULL, OPT_INDICATORS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -62,6 +63,8 @@ static void usage(FILE *f) {
           "      --stream-maxlen N      approximate stream length cap (default 100000)\n"
           "      --http HOST:PORT       /healthz, /metrics, /api/stream (SSE)\n"
           "  -o, --output FILE          append unique alerts as JSON lines\n"
+          "      --indicators FILE      the coalition's indicator set to push to sensors\n"
+          "                             (repeatable; reloaded on SIGHUP and on change)\n"
           "      --insecure             plaintext sensors (loopback listen address only)\n"
           "      --frame-limit BYTES    largest accepted frame (default 1048576)\n"
           "      --handshake-timeout S  TLS handshake + hello deadline (default 10)\n"
@@ -184,6 +187,14 @@ static bool apply_opt(pk_coll_config *cfg, int c, const char *arg) {
         return parse_u32("--idle-timeout", arg, 1, 86400, &cfg->idle_timeout_s);
     case OPT_MAX_CONN:
         return parse_u32("--max-connections", arg, 1, 65536, &cfg->max_connections);
+    case OPT_INDICATORS:
+        if (cfg->nindicator_files == PK_COLL_MAX_IND_FILES) {
+            fprintf(stderr, "picket-collector: --indicators: at most %d files\n",
+                    PK_COLL_MAX_IND_FILES);
+            return false;
+        }
+        cfg->indicator_files[cfg->nindicator_files++] = arg;
+        return true;
     default: return false;
     }
 }

@@ -19,6 +19,7 @@
 
 #include "collector.h"
 #include "conn.h"
+#include "dist.h"
 #include "http.h"
 #include "output.h"
 #include "redis_apply.h"
@@ -36,6 +37,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg) {
     pk_collector *coll = arg;
     if (sig == SIGHUP) {
         if (coll->out) pk_output_reopen(coll->out);
+        pk_dist_reload(coll->dist);
         return;
     }
     pk_log(PK_LOG_INFO, "signal %d: shutting down", (int)sig);
@@ -84,6 +86,7 @@ static bool setup(pk_collector *coll) {
                coll->cfg.redis.port);
         return false;
     }
+    if (coll->cfg.nindicator_files && !(coll->dist = pk_dist_new(coll))) return false;
     if (!pk_listener_start(coll)) return false;
     if (coll->cfg.http_on && !(coll->http = pk_http_start(coll))) return false;
     return true;
@@ -93,6 +96,7 @@ static void teardown(pk_collector *coll) {
     pk_http_stop(coll->http);
     pk_listener_stop(coll);
     pk_conns_destroy_all(coll);
+    pk_dist_free(coll->dist);
     pk_redis_free(coll->redis);
     pk_output_close(coll->out);
     for (int i = 0; i < 3; i++)

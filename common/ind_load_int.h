@@ -109,6 +109,7 @@ int pk_ld_lines_stream(pk_ldctx *c, const pk_line_format *fmt, FILE *f,
                        char *buf, size_t have, size_t cap);
 
 int pk_load_stix(pk_ldctx *c, const char *buf, size_t len);
+int pk_load_jsonl(pk_ldctx *c, const char *buf, size_t len);   /* ind_jsonl.c */
 
 /* ---- STIX patterns (ind_stix_pat.c) ----------------------------------------- */
 
