@@ -276,21 +276,13 @@ static int jsonl_line(pk_ldctx *c, pk_scratch *sc, uint32_t no, const char *s, s
 
 /* ---- reading: the text ----------------------------------------------------------- */
 
-static size_t count_lines(const char *buf, size_t len) {
-    size_t lines = 1;
-    for (const char *p = buf, *e = buf + len;
-         p < e && (p = memchr(p, '\n', (size_t)(e - p))); p++)
-        lines++;
-    return lines;
-}
-
 int pk_load_jsonl(pk_ldctx *c, const char *buf, size_t len) {
     c->defsource = NULL;      /* a written set names its sources itself */
     size_t cap = 2 * (size_t)PK_JSONL_MAX_LINE + JSONL_MAX_SHARE + 64;
     pk_scratch sc = {malloc(cap), 0, cap};
     if (!sc.buf)
         return pk_ld_fatal(c, "out of memory");
-    size_t lines = count_lines(buf, len);
+    size_t lines = pk_ld_count_lines(buf, len);
     pk_ind_list_reserve(c->list, lines < PK_LOAD_MAX_ITEMS ? lines : PK_LOAD_MAX_ITEMS);
     pk_lines it;
     const char *s;

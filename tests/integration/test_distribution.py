@@ -17,8 +17,9 @@ two real picket-sensors (UK, JP):
   and sends nothing when no share changed; the UK sensor's next
   alert (a paced replay whose matching packets come after the change)
   names the new indicator and the store version the sensor logged;
-- a UK sensor restarted with the collector down alerts on a pushed-only
-  indicator (its own TLP:RED) from its spool, and not on JP's TLP:RED;
+- a UK sensor restarted with the collector down and no -I file alerts on
+  a pushed-only indicator (its own TLP:RED) from its spool, and not on
+  JP's TLP:RED;
 - with one byte of that persisted set changed, the sensor still runs,
   says which file it rejected and why, counts it, and uses none of it.
 The collector's log gives the set's size and the time to build a share.
@@ -131,11 +132,14 @@ def paced_capture(bin_dir, tmp):
 
 
 # ----------------------------------------------------------------- sensors
-def sensor_cmd(bin_dir, tmp, pki, port, sid, pcap, extra=()):
-    local = tmp.join("local-%s.txt" % sid)
-    with open(local, "w") as f:
-        f.write("domain:local-only-%s.example\n" % sid)
-    return [os.path.join(bin_dir, "picket-sensor"), "-r", pcap, "-I", local,
+def sensor_cmd(bin_dir, tmp, pki, port, sid, pcap, extra=(), local=True):
+    """A sensor of the collector at port; local: with a -I file of its own."""
+    files = []
+    if local:
+        files = ["-I", tmp.join("local-%s.txt" % sid)]
+        with open(files[1], "w") as f:
+            f.write("domain:local-only-%s.example\n" % sid)
+    return [os.path.join(bin_dir, "picket-sensor"), "-r", pcap] + files + [
             "-c", "127.0.0.1:%d" % port, "--ca", os.path.join(pki, "ca.pem"),
             "--cert", os.path.join(pki, sid + ".pem"), "--key", os.path.join(pki, sid + ".key"),
             "--spool", tmp.join("spool-" + sid), "--no-progress"] + list(extra)
@@ -263,9 +267,9 @@ def check_restart(bin_dir, tmp, pki, port):
     pcap = gen(bin_dir, tmp, "reds", ["domain:red-uk.example", "domain:red-jp.example"])
     out = tmp.join("uk-1-restart.jsonl")
     s = Sensor(tmp, sensor_cmd(bin_dir, tmp, pki, port, "uk-1", pcap,
-                               ["-o", out, "--drain-timeout", "1"]), "uk-1-restart")
+                               ["-o", out, "--drain-timeout", "1"], local=False), "uk-1-restart")
     rc = s.wait(60)
-    T.check(rc == 0, "uk-1 runs with the collector down (exit %d)" % rc)
+    T.check(rc == 0, "uk-1 runs with the collector down and no -I file (exit %d)" % rc)
     T.check("from the spool" in s.log(), "uk-1 loaded the pushed set from its spool")
     vals = {a["picket"]["indicator"]["value"] for a in alerts(out)}
     T.check("red-uk.example" in vals, "uk-1 alerts on a pushed-only indicator (UK's TLP:RED)")
