@@ -119,11 +119,13 @@ static void arm_pace(pk_dist *d) {
 }
 
 /* Adds frames to c's output while little waits there. */
-static void write_frames(pk_conn *c, pk_dist_peer *p) {
+static void write_frames(pk_dist *d, pk_conn *c, pk_dist_peer *p) {
     struct evbuffer *out = bufferevent_get_output(c->bev);
     const pk_push_set *s = p->view->set;
     while (p->next_frame < s->nframes && evbuffer_get_length(out) < PACE_HIGH) {
         const pk_push_frame *f = &s->frames[p->next_frame++];
+        d->n.frames_sent++;
+        d->n.bytes_sent += f->len;
         if (bufferevent_write(c->bev, f->buf, f->len) != 0) {
             pk_log(PK_LOG_ERR, "sensor %s: cannot queue its indicator set: closing", c->sensor);
             p->view = NULL;
@@ -133,6 +135,8 @@ static void write_frames(pk_conn *c, pk_dist_peer *p) {
         }
     }
     if (p->next_frame < s->nframes) return;
+    d->n.shares_sent++;
+    d->n.left_out += s->too_long;
     pk_log(PK_LOG_INFO, "sensor %s (partner %s): indicator set %s sent, %zu indicators",
            c->sensor, c->partner, s->version, s->count);
     p->view = NULL;
@@ -146,7 +150,7 @@ static void offer(pk_dist *d, pk_conn *c) {
     memcpy(p->sent, v->set->version, sizeof p->sent);
     p->view = v;
     p->next_frame = 0;
-    write_frames(c, p);
+    write_frames(d, c, p);
     if (p->view) arm_pace(d);
 }
 
@@ -160,7 +164,7 @@ static bool walk(pk_dist *d, bool write) {
         if (!p) continue;
         p->seen = true;
         if (p->view && c->state != PK_CONN_READY) p->view = NULL;
-        if (p->view && write) write_frames(c, p);
+        if (p->view && write) write_frames(d, c, p);
         pending |= p->view != NULL;
     }
     for (pk_dist_peer **pp = &d->peers; *pp;) {
@@ -193,6 +197,7 @@ void pk_dist_install(pk_dist *d, pk_dist_set *s) {
         p->sent[0] = '\0';
     }
     d->cur = s;
+    d->n.sets_loaded++;
     pk_dist_set_free(old);
     pk_log(PK_LOG_INFO, "indicator set %s in force: %zu indicators, loaded in %lld ms, "
            "serialised (%zu bytes) in %lld ms", s->lines.version, s->list.n,
@@ -231,6 +236,25 @@ pk_dist *pk_dist_new(pk_collector *coll) {
     pk_dist_set_prepare(s, &d->want, pk_dist_frame_limit(coll));
     pk_dist_install(d, s);
     return d;
+}
+
+static void metric(struct evbuffer *out, const char *name, const char *help, uint64_t v) {
+    evbuffer_add_printf(out, "# HELP picket_collector_dist_%s_total %s\n"
+                        "# TYPE picket_collector_dist_%s_total counter\n"
+                        "picket_collector_dist_%s_total %llu\n",
+                        name, help, name, name, (unsigned long long)v);
+}
+
+void pk_dist_metrics(const pk_dist *d, struct evbuffer *out) {
+    if (!d) return;
+    metric(out, "sets_loaded", "Indicator sets put in force.", d->n.sets_loaded);
+    metric(out, "reloads_failed", "Indicator reloads that kept the set in force.",
+           d->n.reloads_failed);
+    metric(out, "shares_sent", "Partner shares sent to a sensor in full.", d->n.shares_sent);
+    metric(out, "frames_sent", "Indicators frames queued to sensors.", d->n.frames_sent);
+    metric(out, "bytes_sent", "Bytes of indicators frames queued.", d->n.bytes_sent);
+    metric(out, "indicators_left_out", "Indicators of a sent share too long for a frame.",
+           d->n.left_out);
 }
 
 void pk_dist_free(pk_dist *d) {

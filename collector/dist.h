@@ -18,6 +18,7 @@
 #include "conn.h"
 
 typedef struct pk_dist pk_dist;
+struct evbuffer;
 
 /* Loads the files now (exit-worthy failure: NULL, logged naming the file)
  * and starts watching them. */
@@ -31,5 +32,10 @@ void pk_dist_reload(pk_dist *d);
 
 /* c was just welcomed: queue its partner's share of the set. */
 void pk_dist_welcomed(pk_dist *d, pk_conn *c);
+
+/* Appends the distributor's counters to a /metrics page (nothing when d
+ * is NULL): picket_collector_dist_{sets_loaded,reloads_failed,
+ * shares_sent,frames_sent,bytes_sent,indicators_left_out}_total. */
+void pk_dist_metrics(const pk_dist *d, struct evbuffer *out);
 
 #endif

@@ -63,8 +63,19 @@ typedef struct pk_dist_stamp {
     int64_t mtime_ns;
 } pk_dist_stamp;
 
+/* The distributor's counters (rendered by pk_dist_metrics). */
+typedef struct pk_dist_counters {
+    uint64_t sets_loaded;         /* sets put in force (start-up and reloads) */
+    uint64_t reloads_failed;      /* reloads that kept the set in force */
+    uint64_t shares_sent;         /* partner shares fully queued to a sensor */
+    uint64_t frames_sent;
+    uint64_t bytes_sent;          /* frame headers included */
+    uint64_t left_out;            /* indicators of a share too long for a frame */
+} pk_dist_counters;
+
 struct pk_dist {
     pk_collector *coll;
+    pk_dist_counters n;
     pk_dist_set *cur;
     pk_dist_peer *peers;
     struct event *pace_ev;        /* writes pending frames while any is left */

@@ -111,9 +111,13 @@ static void on_done(evutil_socket_t fd, short what, void *arg) {
     if (!d->loading) return;
     pthread_join(d->thread, NULL);
     d->loading = false;
-    if (d->result) pk_dist_install(d, d->result);
-    else pk_log(PK_LOG_ERR, "indicator reload failed, keeping set %s in force: %s",
-                d->cur ? d->cur->lines.version : "-", d->err);
+    if (d->result) {
+        pk_dist_install(d, d->result);
+    } else {
+        d->n.reloads_failed++;
+        pk_log(PK_LOG_ERR, "indicator reload failed, keeping set %s in force: %s",
+               d->cur ? d->cur->lines.version : "-", d->err);
+    }
     d->result = NULL;
     if (d->again) {
         d->again = false;

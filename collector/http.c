@@ -20,6 +20,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "conn.h"
+#include "dist.h"
 #include "log.h"
 #include "metrics.h"
 #include "redis_apply.h"
@@ -162,6 +163,7 @@ static void on_metrics(struct evhttp_request *req, void *arg) {
         return;
     }
     pk_metrics_render(&coll->metrics, &g, b);
+    pk_dist_metrics(coll->dist, b);
     reply_text(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", b);
     evbuffer_free(b);
 }

@@ -249,6 +249,19 @@ def check_sighup(coll, sensors):
             "SIGHUP reloads the files; unchanged shares are not pushed again")
 
 
+def check_metrics(coll):
+    """/metrics counts what was loaded and sent: 3 sets (start, change,
+    SIGHUP), 2 sensors x 2 shares of 4 frames each."""
+    m = T.metrics(coll.http_port)
+    got = {k: m.get("picket_collector_dist_%s_total" % k) for k in
+           ("sets_loaded", "reloads_failed", "shares_sent", "frames_sent", "bytes_sent",
+            "indicators_left_out")}
+    T.check(got["sets_loaded"] >= 3 and got["reloads_failed"] == 0 and
+            got["shares_sent"] == 4 and got["frames_sent"] == 16 and
+            got["indicators_left_out"] == 0 and got["bytes_sent"] > 4 * 860000,
+            "/metrics counts the distribution (%s)" % got)
+
+
 def check_alert(tmp, sensor, applied):
     rc = sensor.wait(DELAY + 60)
     T.check(rc == 0, "uk-1 finished its paced replay (exit %d)" % rc)
@@ -327,7 +340,7 @@ def main():
             f.write(ZEEK_HEAD + "".join(zeek_line(r) for r in rows))
         coll = T.Collector(tmp, redis.port, pki,
                            extra=["--indicators", small, "--indicators", bulk,
-                                  "--frame-limit", "262144"]).start()
+                                  "--frame-limit", "262144"], http=True).start()
         pcap = paced_capture(bin_dir, tmp)
         for sid in ("uk-1", "jp-1"):
             sensors[sid] = Sensor(tmp, sensor_cmd(bin_dir, tmp, pki, coll.port, sid, pcap,
@@ -338,6 +351,7 @@ def main():
         T.check(frames and min(frames) > 1, "every share took several frames (%s)" % frames)
         applied = check_change(tmp, small, sensors)
         check_sighup(coll, sensors)
+        check_metrics(coll)
         check_alert(tmp, sensors["uk-1"], applied)
         sensors["jp-1"].wait(DELAY + 60)
         report_sizes(coll.log())
