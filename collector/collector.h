@@ -24,10 +24,12 @@ struct pk_conn;
 struct pk_redis;
 struct pk_http;
 struct pk_output;
+struct pk_dist;
 
 #define PK_HOST_MAX 256
 #define PK_ID_MAX 64              /* sensor id (certificate CN) */
 #define PK_PARTNER_MAX 64         /* partner (certificate O) */
+#define PK_COLL_MAX_IND_FILES 64  /* --indicators files */
 
 typedef enum pk_dedup_mode {
     PK_DEDUP_COMMUNITY = 0,       /* indicator x community_id */
@@ -60,6 +62,8 @@ typedef struct pk_coll_config {
     bool syslog;                      /* --syslog */
     int argc;                         /* the arguments with --config expanded; */
     char **argv;                      /* options point into them */
+    const char *indicator_files[PK_COLL_MAX_IND_FILES];   /* --indicators */
+    int nindicator_files;
 } pk_coll_config;
 
 /* One rate limit per kind of log line a peer can provoke. */
@@ -82,6 +86,7 @@ typedef struct pk_collector {
     struct pk_redis *redis;
     struct pk_http *http;
     struct pk_output *out;
+    struct pk_dist *dist;             /* indicator distribution (dist.h) */
     pk_metrics metrics;
     pk_coll_limits rl;
 } pk_collector;

@@ -20,6 +20,7 @@ enum {
     OPT_WINDOW, OPT_DEDUP, OPT_MAXLEN, OPT_HTTP, OPT_CRL, OPT_INSECURE,
     OPT_FRAME_LIMIT, OPT_HS_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_MAX_CONN,
     OPT_CONFIG, OPT_CHECK_CONFIG, OPT_SYSLOG,
+    OPT_INDICATORS,
 };
 
 static const struct option long_opts[] = {
@@ -44,6 +45,7 @@ static const struct option long_opts[] = {
     {"config", required_argument, NULL, OPT_CONFIG},
     {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
     {"syslog", no_argument, NULL, OPT_SYSLOG},
+    {"indicators", required_argument, NULL, OPT_INDICATORS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -71,6 +73,8 @@ static void usage(FILE *f) {
           "                             /api/stream (SSE of live traffic; ?exercise=NAME\n"
           "                             for an exercise's), /healthz, /metrics\n"
           "  -o, --output FILE          append unique live alerts as JSON lines\n"
+          "      --indicators FILE      the coalition's indicator set to push to sensors\n"
+          "                             (repeatable; reloaded on SIGHUP and on change)\n"
           "      --insecure             plaintext sensors (loopback listen address only)\n"
           "      --frame-limit BYTES    largest accepted frame (default 1048576)\n"
           "      --handshake-timeout S  TLS handshake + hello deadline (default 10)\n"
@@ -207,6 +211,14 @@ static bool apply_opt(pk_coll_config *cfg, int c, const char *arg) {
         return parse_u32("--idle-timeout", arg, 1, 86400, &cfg->idle_timeout_s);
     case OPT_MAX_CONN:
         return parse_u32("--max-connections", arg, 1, 65536, &cfg->max_connections);
+    case OPT_INDICATORS:
+        if (cfg->nindicator_files == PK_COLL_MAX_IND_FILES) {
+            fprintf(stderr, "picket-collector: --indicators: at most %d files\n",
+                    PK_COLL_MAX_IND_FILES);
+            return false;
+        }
+        cfg->indicator_files[cfg->nindicator_files++] = arg;
+        return true;
     default: return false;
     }
 }

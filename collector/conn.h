@@ -17,6 +17,7 @@
 
 struct bufferevent;
 struct pk_redis_op;
+struct pk_dist_peer;
 
 typedef enum pk_conn_state {
     PK_CONN_TLS = 0,        /* TLS handshake in progress */
@@ -41,6 +42,7 @@ typedef struct pk_conn {
     int64_t last_frame_ms;          /* last complete frame (or Redis reply) */
     int64_t close_deadline_ms;
     struct pk_redis_op *op;         /* the one Redis request in flight, if any */
+    struct pk_dist_peer *dist;      /* indicator push state (dist.c owns it) */
 } pk_conn;
 
 /* Opens the sensor listener; false (logged, naming the address) on failure. */

@@ -24,6 +24,7 @@
 #include "board.h"
 #include "conn.h"
 #include "exercise.h"
+#include "dist.h"
 #include "log.h"
 #include "metrics.h"
 #include "redis_apply.h"
@@ -179,6 +180,7 @@ static void on_metrics(struct evhttp_request *req, void *arg) {
         return;
     }
     pk_metrics_render(&coll->metrics, &g, b);
+    pk_dist_metrics(coll->dist, b);
     reply_text(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", b);
     evbuffer_free(b);
 }

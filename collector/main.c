@@ -21,6 +21,7 @@
 #include "collector.h"
 #include "conn.h"
 #include "coverage.h"
+#include "dist.h"
 #include "http.h"
 #include "output.h"
 #include "redis_apply.h"
@@ -38,6 +39,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg) {
     pk_collector *coll = arg;
     if (sig == SIGHUP) {
         if (coll->out) pk_output_reopen(coll->out);
+        pk_dist_reload(coll->dist);
         return;
     }
     pk_log(PK_LOG_INFO, "signal %d: shutting down", (int)sig);
@@ -86,6 +88,7 @@ static bool setup(pk_collector *coll) {
                coll->cfg.redis.port);
         return false;
     }
+    if (coll->cfg.nindicator_files && !(coll->dist = pk_dist_new(coll))) return false;
     if (!pk_listener_start(coll)) return false;
     if (coll->cfg.http_on && !(coll->http = pk_http_start(coll))) return false;
     return true;
@@ -95,6 +98,7 @@ static void teardown(pk_collector *coll) {
     pk_http_stop(coll->http);
     pk_listener_stop(coll);
     pk_conns_destroy_all(coll);
+    pk_dist_free(coll->dist);
     pk_redis_free(coll->redis);
     pk_output_close(coll->out);
     for (int i = 0; i < 3; i++)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "exercise.h"
+#include "dist.h"
 #include "http.h"
 #include "log.h"
 #include "output.h"
@@ -134,6 +135,7 @@ void pk_session_welcome(pk_conn *c, long long applied) {
         return;
     }
     pk_log(PK_LOG_INFO, "sensor %s: welcomed, resume after seq %lld", c->sensor, applied);
+    pk_dist_welcomed(c->coll->dist, c);
     pk_conn_resume(c);
 }
 

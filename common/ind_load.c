@@ -146,6 +146,8 @@ pk_ind_format pk_ind_detect_format(const char *buf, size_t len) {
     while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
                        buf[i] == '\n'))
         i++;
+    if (len - i >= 9 && memcmp(buf + i, "{\"value\":", 9) == 0)
+        return PK_FMT_JSONL;
     if (i < len && (buf[i] == '{' || buf[i] == '['))
         return PK_FMT_STIX;
     return detect_lines(buf, len);
@@ -157,6 +159,7 @@ const char *pk_ind_format_name(pk_ind_format f) {
     case PK_FMT_STIX: return "stix";
     case PK_FMT_IPREP: return "iprep";
     case PK_FMT_PLAIN: return "plain";
+    case PK_FMT_JSONL: return "picket-jsonl";
     default: return "unknown";
     }
 }
@@ -183,6 +186,8 @@ static int load_memory(pk_ldctx *c, const char *buf, size_t len) {
     const pk_line_format *lf = line_format(c->rep->format);
     if (c->rep->format == PK_FMT_STIX)
         return pk_load_stix(c, buf, len);
+    if (c->rep->format == PK_FMT_JSONL)
+        return pk_load_jsonl(c, buf, len);
     if (lf)
         return pk_ld_lines_buffer(c, lf, buf, len);
     return pk_ld_fatal(c, "not a text indicator file (binary or UTF-16)");
@@ -243,7 +248,7 @@ static int load_stream(pk_ldctx *c, FILE *f) {
     const pk_line_format *lf = line_format(c->rep->format);
     if (rc == 0 && lf)
         rc = pk_ld_lines_stream(c, lf, f, buf, have, cap);
-    else if (rc == 0 && c->rep->format != PK_FMT_STIX)
+    else if (rc == 0 && c->rep->format != PK_FMT_STIX && c->rep->format != PK_FMT_JSONL)
         rc = load_memory(c, buf, have);           /* the fatal "not text" */
     else if (rc == 0 && (rc = read_rest(c, f, &buf, &have, cap)) == 0)
         rc = load_memory(c, buf, have);

@@ -20,6 +20,7 @@ typedef enum pk_ind_format {
     PK_FMT_STIX,
     PK_FMT_IPREP,
     PK_FMT_PLAIN,
+    PK_FMT_JSONL,      /* picket-jsonl (pushed sets, see ind_jsonl.h) */
 } pk_ind_format;
 
 #define PK_LOAD_MAX_ISSUES 50   /* detailed issues kept; all are counted */

@@ -115,6 +115,11 @@ int pk_ld_lines_stream(pk_ldctx *c, const pk_line_format *fmt, FILE *f,
                        char *buf, size_t have, size_t cap);
 
 int pk_load_stix(pk_ldctx *c, const char *buf, size_t len);
+int pk_load_jsonl(pk_ldctx *c, const char *buf, size_t len);   /* ind_jsonl.c */
+
+/* Lines in buf[0..len) (newlines + 1): how many items to reserve room for.
+ * (ind_stream.c) */
+size_t pk_ld_count_lines(const char *buf, size_t len);
 
 /* ---- STIX patterns (ind_stix_pat.c) ----------------------------------------- */
 

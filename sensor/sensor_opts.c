@@ -40,6 +40,8 @@ static void usage(FILE *f) {
 "  -I, --indicators FILE    indicator file (Zeek intel, STIX 2.1, iprep CSV or\n"
 "                           plain list; detected by content); repeatable.\n"
 "                           SIGHUP re-reads them without pausing capture.\n"
+"                           With -c, the set the collector pushes is added\n"
+"                           (kept in the spool; -I is then optional).\n"
 "  -o, --alerts FILE        alert output, JSON lines ('-' = stdout, default)\n"
 "      --sensor-id ID       sensor name in alerts (default: host name)\n"
 "      --partner NAME       partner (nation/team) in alerts\n"
@@ -291,8 +293,9 @@ int sensor_opts_parse(int argc, char **argv, sensor_opts *o) {
         return bad_usage("%s", "--group needs --user");
     int rc = check_uplink(o);
     if (rc >= 0) return rc;
-    if (o->nindicator_files == 0)
-        return bad_usage("%s", "no indicators: give at least one -I FILE");
+    if (o->nindicator_files == 0 && !o->collector)
+        return bad_usage("%s", "no indicators: give at least one -I FILE (or -c: the "
+                         "collector's pushed set)");
     return -1;
 }
 

@@ -205,15 +205,23 @@ static void on_ack(pk_uplink *u, json_t *root) {
     pump(u);
 }
 
+static void on_indicators(pk_uplink *u, json_t *root) {
+    if (u->st != PK_UP_READY) {
+        protocol_error(u, "indicators before welcome");
+        return;
+    }
+    if (u->cfg.on_indicators) u->cfg.on_indicators(u->cfg.indicators_ctx, root);
+    else pk_log_limited(&u->proto_rl, PK_LOG_INFO, "collector sent an indicator set; "
+                        "this sensor reads its indicators from -I files and ignores it");
+}
+
 static void handle_frame(pk_uplink *u, const char *payload, size_t len) {
     json_t *root = NULL;
     char err[256];
     pk_wire_type t = pk_wire_parse(payload, len, &root, err, sizeof err);
     if (t == PK_MSG_WELCOME) on_welcome(u, root);
     else if (t == PK_MSG_ACK) on_ack(u, root);
-    else if (t == PK_MSG_INDICATORS)
-        pk_log_limited(&u->proto_rl, PK_LOG_INFO, "collector sent an indicator set; "
-                       "this sensor reads its indicators from -I files and ignores it");
+    else if (t == PK_MSG_INDICATORS) on_indicators(u, root);
     else if (t == PK_MSG_ERROR) {
         char why[300];
         snprintf(why, sizeof why, "collector said: %.250s",

@@ -109,13 +109,18 @@ static void fz_hostile_lookups(const pk_istore *s, const uint8_t *d, size_t len)
     FZ_CHECK(!a6 || fz_in_store(s, a6));
 }
 
-/* Loads buf (which must be detected as want), checks, builds, looks up. */
-static void fz_ind_run(const char *buf, size_t len, pk_ind_format want,
-                       const uint8_t *raw, size_t raw_len) {
+/* pk_ind_load_buffer, or a loader of one format with its signature. */
+typedef int (*fz_ind_loader)(pk_ind_list *l, const char *name, const char *buf, size_t len,
+                             int64_t now, pk_load_report *rep);
+
+/* Loads buf with load (its report must name format want), checks, builds,
+ * looks up. */
+static void fz_ind_run_with(fz_ind_loader load, const char *buf, size_t len,
+                            pk_ind_format want, const uint8_t *raw, size_t raw_len) {
     static pk_load_report rep;   /* 8 KiB of issues: not on the stack */
     pk_ind_list l;
     pk_ind_list_init(&l);
-    int rc = pk_ind_load_buffer(&l, FZ_IND_NAME, buf, len, FZ_IND_NOW, &rep);
+    int rc = load(&l, FZ_IND_NAME, buf, len, FZ_IND_NOW, &rep);
     pk_load_report_print(g_fz_null, &rep);
     FZ_CHECK(rep.format == want);
     if (rc != 0) {
@@ -148,9 +153,15 @@ static void fz_ind_run(const char *buf, size_t len, pk_ind_format want,
     pk_ind_list_free(&l);
 }
 
+/* Loads buf (which must be detected as want), checks, builds, looks up. */
+static inline void fz_ind_run(const char *buf, size_t len, pk_ind_format want,
+                       const uint8_t *raw, size_t raw_len) {
+    fz_ind_run_with(pk_ind_load_buffer, buf, len, want, raw, raw_len);
+}
+
 /* Runs the input as is when it is already detected as want, else with
  * prefix (which must make the detection pick want) in front of it. */
-static void fz_ind_run_forced(const uint8_t *data, size_t size, pk_ind_format want,
+static inline void fz_ind_run_forced(const uint8_t *data, size_t size, pk_ind_format want,
                               const char *prefix) {
     fz_ind_init();
     if (pk_ind_detect_format((const char *)data, size) == want) {
