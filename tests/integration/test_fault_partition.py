@@ -17,12 +17,14 @@ namespaces with its own redis-server and collector, each with two sensors
 of two partners replaying their own picket-gen capture (thousands of
 alerts):
 - partition: 10 s in, the sensor side of the veth is set down for 30 s,
-  then up again; the sensors must deliver everything afterwards by
-  themselves;
+  then up again. This collector runs with --idle-timeout 15, so it gives
+  up on the silent sessions during the cut (its FIN never arrives): when
+  the link is back the sensors' retransmissions meet closed sockets, and
+  they must notice, reconnect and resend what was in flight by themselves;
 - loss: 20% packet loss in both directions for the whole run
   (tc netem; where the kernel has no netem, a tc clsact eBPF filter
-  that drops 20% at random, built with clang; the run is skipped with the
-  reason if neither is possible).
+  that drops 20% at random, built with clang; if neither is possible the
+  loss run is not done and the test says so).
 Each run: every sensor exits 0 with every alert acknowledged, and against
 the -o copies 0 lost, 0 duplicates, every alert applied exactly once.
 Needs root, iproute2 (ip, tc): exit 77 otherwise. The namespaces are
@@ -42,6 +44,7 @@ import fault_testlib as F  # noqa: E402
 TAG = "%d" % (os.getpid() % 100000)
 ADDR_S, ADDR_C = "10.213.0.2", "10.213.0.1"
 PART_STREAM_S, PART_AT, PART_S = 50.0, 10.0, 30.0
+PART_IDLE_S = 15      # the partition collector's --idle-timeout: shorter than the cut
 LOSS_STREAM_S, LOSS_PCT = 40.0, 20
 
 BPF_LOSS_C = r"""
@@ -80,8 +83,9 @@ class Topology:
     """Namespaces <kind>-sens and <kind>-coll joined by a veth pair
     (ADDR_S on the sensor side, ADDR_C on the collector side)."""
 
-    def __init__(self, kind):
+    def __init__(self, kind, collector_extra=()):
         self.kind = kind
+        self.collector_extra = list(collector_extra)
         self.ns_s, self.ns_c = "pkf-%s-s-%s" % (kind, TAG), "pkf-%s-c-%s" % (kind, TAG)
         self.dev_s, self.dev_c = "pk%ss%s" % (kind[0], TAG), "pk%sc%s" % (kind[0], TAG)
         self.redis = self.col = None
@@ -104,7 +108,7 @@ class Topology:
         self.redis = F.FaultRedis(tmp, netns=self.ns_c, name="redis-" + self.kind).start()
         self.col = F.FaultCollector(tmp, self.redis.port, pki, name="collector-" + self.kind,
                                     netns=self.ns_c, listen_host=ADDR_C, cert=cert,
-                                    key=key).start()
+                                    key=key, extra=self.collector_extra).start()
         F.log("%s: redis 127.0.0.1:%d and collector %s:%d in %s" % (
             self.kind, self.redis.port, ADDR_C, self.col.port, self.ns_c))
 
@@ -211,6 +215,7 @@ def run_phase(ck, name, tmp, pki, ind, topo, sids, caps, stream_s, fault):
               m.get("alerts_duplicate_total", 0), m.get("alerts_retransmitted_total", 0),
               m.get("sessions_replaced_total", 0)), flush=True)
     F.check_exactly_once(ck, name, raised, topo.redis.dump())
+    return {s.sid: s.stats() for s in sensors}, m
 
 
 def partition_run(ck, tmp, pki, ind, topo, caps):
@@ -240,8 +245,15 @@ def partition_run(ck, tmp, pki, ind, topo, caps):
             ck.check(False, "partition: alerts flow again after the link came back: %s" % e)
 
     try:
-        run_phase(ck, "partition", tmp, pki, ind, topo, ["p-uk", "p-jp"], caps, PART_STREAM_S,
-                  fault)
+        stats, m = run_phase(ck, "partition", tmp, pki, ind, topo, ["p-uk", "p-jp"], caps,
+                             PART_STREAM_S, fault)
+        ck.check(m.get('errors_total{kind="idle_timeout"}', 0) >= len(stats),
+                 "partition: the collector gave up on the silent sessions during the cut "
+                 "(idle timeouts %d)" % m.get('errors_total{kind="idle_timeout"}', 0))
+        for sid, st in stats.items():
+            ck.check(st.get("uplink.connects", 0) >= 2 and st.get("uplink.disconnects", 0) >= 1,
+                     "partition: %s found its connection dead after the cut and reconnected "
+                     "by itself (connects %d)" % (sid, st.get("uplink.connects", 0)))
     except Exception:
         ck.error("partition run")
 
@@ -267,7 +279,7 @@ def main():
     F.require_tools()
     ck = F.Checks("test_fault_partition")
     tmp = T.TempDir("fault-partition")
-    topos = [Topology("part"), Topology("loss")]
+    topos = [Topology("part", ["--idle-timeout", str(PART_IDLE_S)]), Topology("loss")]
     F.exit_on_sigterm()
     try:
         pki = tmp.join("pki")
