@@ -212,7 +212,8 @@ def dump_local(port, password=None):
         e["sensors"] = sorted(s) if isinstance(s, list) else []
     applied = rc.cmd("HGETALL", "picket:applied") or []
     rc.close()
-    return {"entries": entries, "applied": {k: int(v) for k, v in zip(applied[0::2], applied[1::2])}}
+    return {"entries": entries,
+            "applied": {k: int(v) for k, v in zip(applied[0::2], applied[1::2])}}
 
 
 def dump_stream(port, password=None, netns=None):
@@ -439,6 +440,45 @@ def teardown(tmp, *servers):
                 srv.proc.send_signal(signal.SIGCONT)     # one frozen by the test
             srv.stop()
     tmp.cleanup()
+
+
+def sensor_results(ck, label, sensors, rcs):
+    """For each finished sensor: prints its exit status, alerts raised and
+    uplink counters, and checks it exited 0 with every alert acknowledged.
+    Returns ({sensor id: raised alerts}, {sensor id: counters})."""
+    raised, stats = {}, {}
+    for s, rc in zip(sensors, rcs):
+        alerts, torn = s.raised()
+        st = s.stats()
+        raised[s.sid], stats[s.sid] = alerts, st
+        print("%s/%s: exit %s, raised %d (%d torn bytes), connects %d, disconnects %d, sent %d, "
+              "resent %d, acked %d, run %.1f s" % (
+                  label, s.sid, rc, len(alerts), torn, st.get("uplink.connects", 0),
+                  st.get("uplink.disconnects", 0), st.get("uplink.alerts_sent", 0),
+                  st.get("uplink.alerts_resent", 0), st.get("uplink.alerts_acked", 0),
+                  s.t_end - s.t_start), flush=True)
+        ck.check(s.all_acked(rc), "%s: %s exited 0 with every alert acknowledged"
+                 % (label, s.sid))
+        ck.check(st.get("alerts.raised") == len(alerts) and torn == 0,
+                 "%s: %s's -o holds every raised alert (%d)" % (label, s.sid, len(alerts)))
+    return raised, stats
+
+
+def in_parallel(ck, jobs):
+    """Runs each (label, function, args) in a thread of its own and waits
+    for all; an exception counts as one failure of ck under its label. The
+    joins are timed so that SIGTERM's handler still runs."""
+    def guarded(label, fn, args):
+        try:
+            fn(*args)
+        except Exception:
+            ck.error(label)
+    threads = [threading.Thread(target=guarded, args=job, daemon=True) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        while t.is_alive():
+            t.join(0.5)
 
 
 def wait_all(sensors, timeout):

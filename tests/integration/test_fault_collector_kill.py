@@ -121,19 +121,9 @@ def main():
 
         rcs = F.wait_all(sensors, 150)
         F.log("sensors done at t=%.1f s" % (time.monotonic() - t0))
-        raised = {}
-        for s, rc in zip(sensors, rcs):
-            alerts, torn = s.raised()
-            raised[s.sid] = alerts
-            st = s.stats()
-            print("%s: exit %s, raised %d (%d before the kill), connects %d, disconnects %d, "
-                  "alerts sent %d, resent %d, acked %d" % (
-                      s.sid, rc, len(alerts), at_kill[s.sid], st.get("uplink.connects", 0),
-                      st.get("uplink.disconnects", 0), st.get("uplink.alerts_sent", 0),
-                      st.get("uplink.alerts_resent", 0), st.get("uplink.alerts_acked", 0)))
-            ck.check(s.all_acked(rc), "%s exited 0 with every alert acknowledged" % s.sid)
-            ck.check(st.get("alerts.raised") == len(alerts) and torn == 0,
-                     "%s: -o holds every raised alert (%d)" % (s.sid, len(alerts)))
+        raised, stats = F.sensor_results(ck, "collector kill", sensors, rcs)
+        for s in sensors:
+            alerts, st = raised[s.sid], stats[s.sid]
             ck.check(0 < at_kill[s.sid] < at_kill2[s.sid] < len(alerts),
                      "%s: both kills came mid-stream (%d and %d of %d raised before them)"
                      % (s.sid, at_kill[s.sid], at_kill2[s.sid], len(alerts)))

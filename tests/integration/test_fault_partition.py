@@ -34,7 +34,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -198,16 +197,7 @@ def run_phase(ck, name, tmp, pki, ind, topo, sids, caps, stream_s, fault):
             if s.running():
                 s.kill()
     F.log("%s: sensors done %.1f s after start" % (name, time.monotonic() - t0))
-    raised = {}
-    for s, rc in zip(sensors, rcs):
-        alerts, _ = s.raised()
-        raised[s.sid] = alerts
-        st = s.stats()
-        print("%s/%s: exit %s, raised %d, connects %d, disconnects %d, sent %d, resent %d, "
-              "run %.1f s" % (name, s.sid, rc, len(alerts), st.get("uplink.connects", 0),
-                              st.get("uplink.disconnects", 0), st.get("uplink.alerts_sent", 0),
-                              st.get("uplink.alerts_resent", 0), s.t_end - s.t_start), flush=True)
-        ck.check(s.all_acked(rc), "%s: %s exited 0 with every alert acknowledged" % (name, s.sid))
+    raised, stats = F.sensor_results(ck, name, sensors, rcs)
     m = col.metrics()
     print("%s: collector: received %d, unique %d, duplicate %d, retransmitted %d, "
           "sessions replaced %d" % (
@@ -215,7 +205,7 @@ def run_phase(ck, name, tmp, pki, ind, topo, sids, caps, stream_s, fault):
               m.get("alerts_duplicate_total", 0), m.get("alerts_retransmitted_total", 0),
               m.get("sessions_replaced_total", 0)), flush=True)
     F.check_exactly_once(ck, name, raised, topo.redis.dump())
-    return {s.sid: s.stats() for s in sensors}, m
+    return stats, m
 
 
 def partition_run(ck, tmp, pki, ind, topo, caps):
@@ -224,7 +214,8 @@ def partition_run(ck, tmp, pki, ind, topo, caps):
         before = {s.sid: s.raised_count() for s in sensors}
         topo.link(False)
         t_down = time.monotonic()
-        F.log("partition: %s down at t=%.1f s (raised so far %s)" % (topo.dev_s, t_down - t0, before))
+        F.log("partition: %s down at t=%.1f s (raised so far %s)"
+              % (topo.dev_s, t_down - t0, before))
         F.at(t_down, PART_S)
         m_down = topo.col.metrics()
         topo.link(True)
@@ -290,15 +281,9 @@ def main():
         for t in topos:
             t.make()
             t.start(tmp, pki, cert, key)
-        threads = [threading.Thread(target=partition_run, args=(ck, tmp, pki, ind, topos[0],
-                                                                caps[:2]), daemon=True),
-                   threading.Thread(target=loss_run, args=(ck, tmp, pki, ind, topos[1], caps[2:]),
-                                    daemon=True)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            while t.is_alive():          # a timed join lets SIGTERM's handler run
-                t.join(0.5)
+        F.in_parallel(ck, [
+            ("partition run", partition_run, (ck, tmp, pki, ind, topos[0], caps[:2])),
+            ("loss run", loss_run, (ck, tmp, pki, ind, topos[1], caps[2:]))])
         for t in topos:
             ck.check(t.col.stop() == 0, "%s: the collector stops cleanly" % t.kind)
             t.col = None

@@ -27,7 +27,6 @@ and every alert applied exactly once (repeat counts, sensor sets).
 import os
 import signal
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -159,16 +158,9 @@ def scenario_outage(ck, p, t0, frozen):
 
 def finish(ck, p):
     rcs = F.wait_all(p.sensors, 200)
-    raised = {}
-    for s, rc in zip(p.sensors, rcs):
-        alerts, _ = s.raised()
-        raised[s.sid] = alerts
-        st = s.stats()
-        print("%s/%s: exit %s, raised %d, connects %d, disconnects %d, sent %d, resent %d"
-              % (p.name, s.sid, rc, len(alerts), st.get("uplink.connects", 0),
-                 st.get("uplink.disconnects", 0), st.get("uplink.alerts_sent", 0),
-                 st.get("uplink.alerts_resent", 0)), flush=True)
-        ck.check(s.all_acked(rc), "%s: %s exited 0 with every alert acknowledged" % (p.name, s.sid))
+    raised, stats = F.sensor_results(ck, p.name, p.sensors, rcs)
+    for s in p.sensors:
+        st = stats[s.sid]
         if p.name != "aof":
             ck.check(st.get("uplink.connects") == 1 and st.get("uplink.disconnects", 0) == 0,
                      "%s: %s never lost its collector connection" % (p.name, s.sid))
@@ -223,14 +215,8 @@ def main():
             for s in p.sensors:
                 s.start()
         t0 = time.monotonic()
-        threads = [threading.Thread(target=run, args=(ck, pipes[0], t0, scenario_aof), daemon=True),
-                   threading.Thread(target=run, args=(ck, pipes[1], t0, frozen), daemon=True),
-                   threading.Thread(target=run, args=(ck, pipes[2], t0, down), daemon=True)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            while t.is_alive():          # a timed join lets SIGTERM's handler run
-                t.join(0.5)
+        F.in_parallel(ck, [(p.name, run, (ck, p, t0, sc))
+                           for p, sc in zip(pipes, (scenario_aof, frozen, down))])
     except SystemExit:
         print("interrupted (SIGTERM): cleaning up", flush=True)
         raise

@@ -20,8 +20,9 @@ may be spooled (and delivered) without its -o line, so at most one alert
 in the spool is missing from -o. (A spool append that fails is counted as
 spool.write_errors and would be in -o only; none is expected here.)
 
-Two scenarios, each with a real redis-server, picket-collector and a real
-picket-sensor replaying a picket-gen capture paced over about 40 s:
+Two scenarios at the same time, sharing a real redis-server, each with its
+own picket-collector and a real picket-sensor replaying a picket-gen
+capture paced over about 40 s:
 - frozen: the collector is SIGSTOPped 8 s in (the sensor's batches are on
   the wire, no ack comes back); 10 s later the sensor is SIGKILLed; the
   spool is read independently (CRC-checked records) and compared with -o
@@ -86,7 +87,8 @@ def scenario(ck, name, tmp, pki, ind, redis, sid, seed, frozen):
                   name, t_kill - t0, len(alerts1), torn, len(recs), bad, state.get("acked"),
                   applied, len(unapplied), len(in_o_only), len(in_spool_only)), flush=True)
         ck.check(len(unapplied) > 500,
-                 "%s: the kill left alerts spooled and unacknowledged (%d)" % (name, len(unapplied)))
+                 "%s: the kill left alerts spooled and unacknowledged (%d)"
+                 % (name, len(unapplied)))
         ck.check(not in_o_only,
                  "%s: every alert of -o was already applied or is in the spool (%d are not)"
                  % (name, len(in_o_only)))
@@ -152,8 +154,9 @@ def main():
         T.make_certs(pki, ["k-uk:UK", "k-jp:JP"])
         ind = F.make_indicators(tmp)
         redis = F.FaultRedis(tmp).start()
-        scenario(ck, "frozen", tmp, pki, ind, redis, "k-uk", 41, True)
-        scenario(ck, "down", tmp, pki, ind, redis, "k-jp", 42, False)
+        F.in_parallel(ck, [
+            ("frozen", scenario, (ck, "frozen", tmp, pki, ind, redis, "k-uk", 41, True)),
+            ("down", scenario, (ck, "down", tmp, pki, ind, redis, "k-jp", 42, False))])
     except Exception:
         ck.error("unexpected error")
     finally:
