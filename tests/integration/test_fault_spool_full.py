@@ -77,6 +77,8 @@ def main():
         c1 = s.usr1()                   # while it still captures (SIGUSR1 is served there)
         F.log("t=%.1f s: sensor so far: raised %s, dropped %s" % (
             time.monotonic() - t0, c1.get("alerts.raised"), c1.get("spool.dropped_alerts", 0)))
+        F.at(t0, STREAM_S + 1.0)
+        c2 = s.usr1()                   # waiting for the collector (--drain-timeout)
         F.at(t0, OUTAGE_S)
         col.start()
         F.log("collector up at t=%.1f s" % (time.monotonic() - t0))
@@ -114,6 +116,9 @@ def main():
         ck.check(c1.get("spool.dropped_alerts", 0) > 0,
                  "alerts were dropped while the collector was unreachable (%s by t=%.0f s)"
                  % (c1.get("spool.dropped_alerts", 0), STREAM_S - 5.0))
+        ck.check(c2.get("alerts.raised") == len(alerts),
+                 "SIGUSR1 is served while the sensor waits for its collector after the replay "
+                 "(raised %s)" % c2.get("alerts.raised"))
         ck.check(dropped + applied == len(alerts),
                  "dropped + delivered == raised (%d + %d = %d, raised %d)"
                  % (dropped, applied, dropped + applied, len(alerts)))
