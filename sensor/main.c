@@ -84,6 +84,19 @@ static void tick(void *ctx) {
     }
 }
 
+/* Waits up to timeout_s for the collector to acknowledge every alert, in
+ * one-second slices so that SIGUSR1 and SIGHUP are still served and a
+ * stop signal ends the wait. Returns how many alerts remain unacked. */
+static uint64_t drain_uplink(run_ctx *r, double timeout_s) {
+    for (;;) {
+        double slice = timeout_s < 1.0 ? timeout_s : 1.0;
+        uint64_t left = pk_uplink_drain(r->uplink, slice);
+        timeout_s -= slice;
+        if (!left || timeout_s <= 0 || signal_flags.stop) return left;
+        tick(r);
+    }
+}
+
 static void install_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -299,7 +312,7 @@ int main(int argc, char **argv) {
     int status = pk_capture_run(&r->cap, &r->sensor, &signal_flags, tick, r) == 0 ? 0 : 1;
     if (status) pk_log(PK_LOG_ERR, "%s", r->cap.error);
     if (r->uplink && !r->cap.live) {
-        uint64_t left = pk_uplink_drain(r->uplink, (double)o.drain_timeout_s);
+        uint64_t left = drain_uplink(r, (double)o.drain_timeout_s);
         if (left)
             pk_log(PK_LOG_WARN, "%llu alerts not yet acknowledged by the collector; kept in the spool",
                    (unsigned long long)left);

@@ -424,9 +424,13 @@ void pk_uplink_on_sync(evutil_socket_t fd, short what, void *arg) {
 void pk_uplink_on_wake(evutil_socket_t fd, short what, void *arg) {
     pk_uplink *u = arg;
     char buf[64];
-    atomic_store(&u->wake_pending, false);
+    /* Empty the pipe first, then allow the next wake-up to write: cleared
+     * the other way round, a submit in between would leave its byte read
+     * here and wake_pending set, and no wake-up would ever come again.
+     * A submit between the two is covered by the sync planned below. */
     while (read(fd, buf, sizeof buf) > 0) {
     }
+    atomic_store(&u->wake_pending, false);
     if (atomic_load(&u->stop)) {
         event_base_loopbreak(u->base);
         return;
