@@ -15,51 +15,80 @@
  *                                   alert_id, indicator, stream_id
  *   P..alert:<alert id>:sensors     set of sensor ids that saw it
  *   P..alert:<alert id>:partners    set of partners that saw it
- *   P..ind:<type|value>:partners    zset partner -> last seen ms (window)
+ *   P..ind:<type|value>:partners    zset partner -> last seen ms (members
+ *                                   older than the window do not count;
+ *                                   trimmed when a sighting is made)
  *   P..ind:<type|value>:first       hash partner -> its first alert id
  *   P..ind:<type|value>:sighted     string, guards one sighting per window
  * ARGV: prefix, sensor, partner, window ms, stream maxlen, now ms, now ISO,
- *   batch max seq, n, then n groups of (seq, dedup key, indicator key,
- *   alert JSON).
+ *   batch max seq, n, prev (max seq of the batch this connection sent
+ *   before this one, 0 = none), then n groups of (seq, P..dedup:<key>,
+ *   indicator key, alert JSON).
  * Returns {unique, duplicate, retransmitted, sightings, {status per alert:
  *   0 retransmitted, 1 unique, 2 duplicate}, {new alert stream ids},
- *   {sighting JSON texts}}.
+ *   {sighting JSON texts}}, or the error "PKORDER ..." (nothing written)
+ *   when prev is above the sensor's applied sequence: the collector has
+ *   several batches of a connection in flight, and one that Redis runs
+ *   before its predecessor was applied (the predecessor met NOSCRIPT or
+ *   failed) must not be applied, or the predecessor's alerts would later
+ *   look retransmitted.
+ *
+ * Cost (Redis runs one script at a time, so this is the collector's
+ * throughput): seqs increase within a batch, so the retransmit check
+ * compares only until the first seq above "applied"; a first sighting is SET NX, XADD, HSET and SADD x2 plus a
+ * PEXPIRE per record key; a repeat is SET NX GET, HINCRBY, HSET, SADD x2
+ * (the record keys were created with the dedup key's expiry in one run,
+ * so they need no new PEXPIRE unless they had vanished). The coalition
+ * bookkeeping (ZADD, HSETNX for a new partner, PEXPIRE x2, ZCOUNT) runs once
+ * per distinct indicator of the batch: partner and time are the same for
+ * every alert of a batch, so per-alert repeats changed nothing. Needs
+ * Redis >= 7.0 (SET NX GET, PEXPIRE NX); older servers get a clear error.
  */
 #include "redis_apply.h"
 
 const char pk_apply_lua[] =
+    "if (redis.REDIS_VERSION_NUM or 0) < 0x070000 then\n"
+    "  return redis.error_reply('PKVERSION picket-collector needs Redis >= 7.0')\n"
+    "end\n"
     "local prefix, sensor, partner = ARGV[1], ARGV[2], ARGV[3]\n"
     "local window, window_ms, maxlen = tonumber(ARGV[4]), ARGV[4], ARGV[5]\n"
-    "local now, now_iso = tonumber(ARGV[6]), ARGV[7]\n"
-    "local n = tonumber(ARGV[9])\n"
+    "local now, now_ms, now_iso = tonumber(ARGV[6]), ARGV[6], ARGV[7]\n"
+    "local n, prev = tonumber(ARGV[9]), tonumber(ARGV[10])\n"
+    "local since = string.format('%d', now - window)\n"
     "local applied = tonumber(redis.call('HGET', KEYS[1], sensor) or '0') or 0\n"
+    "if prev > applied then\n"
+    "  return redis.error_reply('PKORDER the previous batch of this connection is not applied')\n"
+    "end\n"
     "local unique, dup, retrans = 0, 0, 0\n"
     "local status, ids, sightings = {}, {}, {}\n"
-    "\n"
-    "local function expire_all(ms, keys)\n"
-    "  for _, k in ipairs(keys) do redis.call('PEXPIRE', k, ms) end\n"
-    "end\n"
+    "local inds, ind_first = {}, {}\n"
     "\n"
     "local function first_sighting(id, ind, json)\n"
     "  local akey = prefix .. 'alert:' .. id\n"
+    "  local skey, pkey = akey .. ':sensors', akey .. ':partners'\n"
     "  local sid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'alert', json)\n"
-    "  redis.call('HSET', akey, 'count', 1, 'first_seen', now_iso, 'last_seen', now_iso,\n"
+    "  redis.call('HSET', akey, 'count', '1', 'first_seen', now_iso, 'last_seen', now_iso,\n"
     "             'alert_id', id, 'indicator', ind, 'stream_id', sid)\n"
-    "  redis.call('SADD', akey .. ':sensors', sensor)\n"
-    "  redis.call('SADD', akey .. ':partners', partner)\n"
-    "  expire_all(window_ms, {akey, akey .. ':sensors', akey .. ':partners'})\n"
+    "  redis.call('SADD', skey, sensor)\n"
+    "  redis.call('SADD', pkey, partner)\n"
+    "  redis.call('PEXPIRE', akey, window_ms)\n"
+    "  redis.call('PEXPIRE', skey, window_ms)\n"
+    "  redis.call('PEXPIRE', pkey, window_ms)\n"
     "  return sid\n"
     "end\n"
     "\n"
-    "local function repeat_sighting(dkey)\n"
-    "  local akey = prefix .. 'alert:' .. redis.call('GET', dkey)\n"
-    "  redis.call('HINCRBY', akey, 'count', 1)\n"
+    "local function repeat_sighting(first)\n"
+    "  local akey = prefix .. 'alert:' .. first\n"
+    "  local skey, pkey = akey .. ':sensors', akey .. ':partners'\n"
+    "  if redis.call('HINCRBY', akey, 'count', 1) == 1 then\n"
+    "    redis.call('PEXPIRE', akey, window_ms, 'NX')\n"
+    "  end\n"
     "  redis.call('HSET', akey, 'last_seen', now_iso)\n"
-    "  redis.call('SADD', akey .. ':sensors', sensor)\n"
-    "  redis.call('SADD', akey .. ':partners', partner)\n"
-    "  local ttl = redis.call('PTTL', dkey)\n"
-    "  if ttl > 0 then\n"
-    "    expire_all(ttl, {akey, akey .. ':sensors', akey .. ':partners'})\n"
+    "  if redis.call('SADD', skey, sensor) == 1 then\n"
+    "    redis.call('PEXPIRE', skey, window_ms, 'NX')\n"
+    "  end\n"
+    "  if redis.call('SADD', pkey, partner) == 1 then\n"
+    "    redis.call('PEXPIRE', pkey, window_ms, 'NX')\n"
     "  end\n"
     "end\n"
     "\n"
@@ -75,12 +104,14 @@ const char pk_apply_lua[] =
     "local function coalition(ind, id)\n"
     "  local base = prefix .. 'ind:' .. ind\n"
     "  local pkey, fkey = base .. ':partners', base .. ':first'\n"
-    "  redis.call('ZADD', pkey, ARGV[6], partner)\n"
-    "  redis.call('ZREMRANGEBYSCORE', pkey, '-inf', string.format('(%d', now - window))\n"
-    "  redis.call('HSETNX', fkey, partner, id)\n"
-    "  expire_all(window_ms, {pkey, fkey})\n"
-    "  if redis.call('ZCARD', pkey) < 2 then return end\n"
+    "  if redis.call('ZADD', pkey, now_ms, partner) == 1 then\n"
+    "    redis.call('HSETNX', fkey, partner, id)\n"
+    "  end\n"
+    "  redis.call('PEXPIRE', pkey, window_ms)\n"
+    "  redis.call('PEXPIRE', fkey, window_ms)\n"
+    "  if redis.call('ZCOUNT', pkey, since, '+inf') < 2 then return end\n"
     "  if not redis.call('SET', base .. ':sighted', id, 'NX', 'PX', window_ms) then return end\n"
+    "  redis.call('ZREMRANGEBYSCORE', pkey, '-inf', '(' .. since)\n"
     "  local partners = redis.call('ZRANGE', pkey, 0, -1)\n"
     "  local first = redis.call('HMGET', fkey, unpack(partners))\n"
     "  local s = sighting_json(ind, id, partners, first)\n"
@@ -88,26 +119,30 @@ const char pk_apply_lua[] =
     "  sightings[#sightings + 1] = s\n"
     "end\n"
     "\n"
-    "for i = 0, n - 1 do\n"
-    "  local at = 10 + i * 4\n"
-    "  local seq, dedup, ind, json = tonumber(ARGV[at]), ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]\n"
-    "  local id = sensor .. ':' .. ARGV[at]\n"
-    "  if seq <= applied then\n"
-    "    retrans = retrans + 1\n"
-    "    status[#status + 1] = 0\n"
+    "local fresh = 0\n"
+    "while fresh < n and tonumber(ARGV[11 + fresh * 4]) <= applied do\n"
+    "  retrans = retrans + 1\n"
+    "  fresh = fresh + 1\n"
+    "  status[fresh] = 0\n"
+    "end\n"
+    "for i = fresh, n - 1 do\n"
+    "  local at = 11 + i * 4\n"
+    "  local id, ind = sensor .. ':' .. ARGV[at], ARGV[at + 2]\n"
+    "  local first = redis.call('SET', ARGV[at + 1], id, 'NX', 'PX', window_ms, 'GET')\n"
+    "  if not first then\n"
+    "    ids[#ids + 1] = first_sighting(id, ind, ARGV[at + 3])\n"
+    "    unique = unique + 1\n"
+    "    status[i + 1] = 1\n"
     "  else\n"
-    "    local dkey = prefix .. 'dedup:' .. dedup\n"
-    "    if redis.call('SET', dkey, id, 'NX', 'PX', window_ms) then\n"
-    "      ids[#ids + 1] = first_sighting(id, ind, json)\n"
-    "      unique = unique + 1\n"
-    "      status[#status + 1] = 1\n"
-    "    else\n"
-    "      repeat_sighting(dkey)\n"
-    "      dup = dup + 1\n"
-    "      status[#status + 1] = 2\n"
-    "    end\n"
-    "    coalition(ind, id)\n"
+    "    repeat_sighting(first)\n"
+    "    dup = dup + 1\n"
+    "    status[i + 1] = 2\n"
+    "  end\n"
+    "  if not ind_first[ind] then\n"
+    "    ind_first[ind] = id\n"
+    "    inds[#inds + 1] = ind\n"
     "  end\n"
     "end\n"
+    "for _, ind in ipairs(inds) do coalition(ind, ind_first[ind]) end\n"
     "if tonumber(ARGV[8]) > applied then redis.call('HSET', KEYS[1], sensor, ARGV[8]) end\n"
     "return {unique, dup, retrans, #sightings, status, ids, sightings}\n";
