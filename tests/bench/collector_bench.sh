@@ -174,10 +174,13 @@ bench_set() {
 for r in $(seq "$RUNS"); do
     for k in $SENSORS; do
         rcli flushall >/dev/null
+        rcli config resetstat >/dev/null
         r0=$(redis_cpu); c0=$(coll_cpu)
         out=$("$LOAD" -p "$CPORT" -k "$k" -d "$SECONDS_RUN" --warmup "$WARMUP" -b "$BATCH" -W "$WINDOW" \
               --dup "$DUP" "${LARGS[@]}") || { say "$out"; die "load run failed"; }
         r1=$(redis_cpu); c1=$(coll_cpu)
+        # where Redis spent its time, for the last run of the last K
+        { echo "alerts $(kv acked_total "$out")"; rcli info commandstats; } >"$TMP/cmdstats"
         set_rate=$(bench_set)
         rate=$(kv rate "$out")
         total=$(kv acked_total "$out")
@@ -209,9 +212,10 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 CORES=$(nproc)
 REDIS_V=$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')
 python3 - "$RES" "$SENSORS" "$MODEL" "$CORES" "$REDIS_V" "$MODE" "$RUNS" "$SECONDS_RUN" \
-    "$RATE" "$DUP" "$BATCH" "$WINDOW" <<'EOF'
-import collections, statistics, sys, time
-res, sensors, model, cores, redis_v, mode, runs, secs, rate, dup, batch, window = sys.argv[1:]
+    "$RATE" "$DUP" "$BATCH" "$WINDOW" "$TMP/cmdstats" <<'EOF'
+import collections, re, statistics, sys, time
+res, sensors, model, cores, redis_v, mode, runs, secs, rate, dup, batch, window, cmdstats = \
+    sys.argv[1:]
 vals = collections.defaultdict(list)
 for line in open(res):
     k, _, v = line.rstrip("\n").split("\t")
@@ -245,4 +249,27 @@ print("| %s alerts/s, 4 sensors | %s | %s / %s | %s / %s (%s entries) | %s |" % 
     rate, med("lat_rate"), med("lat_ack_p50_ms", "%.2f"), med("lat_ack_p99_ms", "%.2f"),
     med("lat_stream_p50_ms", "%.2f"), med("lat_stream_p99_ms", "%.2f"), med("lat_stream_n"),
     med("lat_avg_batch", "%.1f")))
+# INFO commandstats of the last throughput run: commands run by the script
+# count on their own lines, and evalsha's time includes theirs.
+alerts, stats = 0, []
+for line in open(cmdstats):
+    m = re.match(r"alerts (\d+)", line)
+    if m:
+        alerts = int(m.group(1))
+    m = re.match(r"cmdstat_(\w+):calls=(\d+),usec=(\d+)", line)
+    if m:
+        stats.append((m.group(1), int(m.group(2)), int(m.group(3))))
+if alerts:
+    ev = sum(u for c, n, u in stats if c == "evalsha")
+    inner = sum(u for c, n, u in stats if c not in ("evalsha", "flushall", "config", "info"))
+    print("\nRedis time per alert applied (INFO commandstats, last %s-sensor run, %d alerts):"
+          " script total %.1f us, of which the commands below %.1f us and the script "
+          "itself (Lua, argument conversion) %.1f us\n" % (sensors.split()[-1], alerts,
+          ev / alerts, inner / alerts, (ev - inner) / alerts))
+    print("| command | calls per alert | us per alert |")
+    print("|---|---|---|")
+    for c, n, u in sorted(stats, key=lambda x: -x[2]):
+        if c in ("evalsha", "flushall", "config", "info"):
+            continue
+        print("| %s | %.2f | %.2f |" % (c.upper(), n / alerts, u / alerts))
 EOF
