@@ -56,26 +56,6 @@ static int hexval(unsigned char c) {
     return -1;
 }
 
-/* Length of a valid UTF-8 sequence of 2..4 bytes at p (strict, as
- * wire.c's screen), or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
-    unsigned char c = p[0];
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
-    else return 0;
-    if ((size_t)(end - p) < n) return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        cp = cp << 6 | (p[i] & 0x3F);
-    }
-    if (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) return 0;
-    if (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) return 0;
-    return n;
-}
-
 /* A string at s->p. *content: its raw contents; *escaped: it holds a
  * backslash escape. */
 static bool scan_string(scanner *s, pk_span *content, bool *escaped) {
@@ -112,7 +92,7 @@ static bool scan_string(scanner *s, pk_span *content, bool *escaped) {
             }
             continue;
         }
-        size_t n = utf8_len(p, end);
+        size_t n = pk_wire_utf8_len(p, (size_t)(end - p));
         if (!n) return false;
         p += n;
     }

@@ -306,44 +306,55 @@ static void finish(pk_batch *b) {
     b->bytes += b->text_cap;
 }
 
+/* A batch for n alerts with its fixed arguments, or NULL (out of memory). */
+static pk_batch *batch_begin(pk_collector *coll, const char *sensor, const char *partner,
+                             long long prev, size_t n, size_t text_hint) {
+    pk_batch *b = batch_alloc(n, text_hint);
+    if (!b) return NULL;
+    b->received = n;
+    if (!push_fixed(b, &coll->cfg, sensor, partner, prev)) {
+        pk_batch_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* Counts one push_alert/push_scanned result; false when out of memory. */
+static bool batch_took(pk_batch *b, int r) {
+    if (r == 0) b->invalid++;
+    return r >= 0;
+}
+
+/* Completes b, or frees it when a push failed. */
+static pk_batch *batch_end(pk_batch *b, bool ok) {
+    if (!ok) {
+        pk_batch_free(b);
+        return NULL;
+    }
+    finish(b);
+    return b;
+}
+
 pk_batch *pk_batch_build_scanned(pk_collector *coll, const char *sensor, const char *partner,
                                  long long prev, const pk_scan *sc) {
     size_t text = 1024;
     for (size_t i = 0; i < sc->n; i++) text += sc->a[i].text.n + 512;
-    pk_batch *b = batch_alloc(sc->n, text);
+    pk_batch *b = batch_begin(coll, sensor, partner, prev, sc->n, text);
     if (!b) return NULL;
-    b->received = sc->n;
-    if (!push_fixed(b, &coll->cfg, sensor, partner, prev)) goto oom;
-    for (size_t i = 0; i < sc->n; i++) {
-        int r = push_scanned(b, coll, sensor, partner, &sc->a[i]);
-        if (r < 0) goto oom;
-        if (r == 0) b->invalid++;
-    }
-    finish(b);
-    return b;
-oom:
-    pk_batch_free(b);
-    return NULL;
+    bool ok = true;
+    for (size_t i = 0; ok && i < sc->n; i++)
+        ok = batch_took(b, push_scanned(b, coll, sensor, partner, &sc->a[i]));
+    return batch_end(b, ok);
 }
 
 pk_batch *pk_batch_build(pk_collector *coll, const char *sensor, const char *partner,
                          long long prev, json_t *msg) {
     json_t *alerts = json_object_get(msg, "alerts");
     size_t total = json_array_size(alerts);
-    pk_batch *b = batch_alloc(total, 1024 + total * 1024);
+    pk_batch *b = batch_begin(coll, sensor, partner, prev, total, 1024 + total * 1024);
     if (!b) return NULL;
-    b->received = total;
-    if (!push_fixed(b, &coll->cfg, sensor, partner, prev)) goto oom;
-    size_t i;
-    json_t *item;
-    json_array_foreach(alerts, i, item) {
-        int r = push_alert(b, coll, sensor, partner, item);
-        if (r < 0) goto oom;
-        if (r == 0) b->invalid++;
-    }
-    finish(b);
-    return b;
-oom:
-    pk_batch_free(b);
-    return NULL;
+    bool ok = true;
+    for (size_t i = 0; ok && i < total; i++)
+        ok = batch_took(b, push_alert(b, coll, sensor, partner, json_array_get(alerts, i)));
+    return batch_end(b, ok);
 }
