@@ -167,6 +167,7 @@ static role member_role(scanner *s, role r, pk_span key, pk_span **str) {
         return R_OTHER;
     case R_PICKET:
         if (KEY(key, "indicator")) return R_INDICATOR;
+        if (KEY(key, "exercise")) *str = &a->exercise;
         return R_OTHER;
     case R_INDICATOR:
         if (KEY(key, "type")) *str = &a->ind_type;
@@ -238,6 +239,7 @@ static bool scan_object(scanner *s, unsigned depth, role r, long long *seq, bool
             if (want && got.p) *want = got;
         }
         if (r == R_PICKET) {
+            if (KEY(key, "exercise")) s->cur->exercise_first = (char)*vstart;
             int slot = stamp_slot(key);
             if (slot >= 0) {
                 s->cur->stamp[slot].p = (const char *)vstart;
@@ -354,6 +356,15 @@ bool pk_alerts_scan(const char *payload, size_t len, pk_scan *out) {
     if (!scan_value(&s, 0, R_ROOT, NULL)) return false;
     skip_ws(&s);
     return s.p == s.end && s.type_alerts && s.have_alerts && out->n > 0;
+}
+
+pk_traffic pk_scan_traffic(const pk_scan_alert *a, pk_span *name) {
+    *name = (pk_span){NULL, 0};
+    if (!a->exercise_first || a->exercise_first == 'n') return PK_TRAFFIC_LIVE;
+    if (a->exercise_first != '"' || !pk_exercise_name_valid(a->exercise.p, a->exercise.n))
+        return PK_TRAFFIC_MALFORMED;
+    *name = a->exercise;
+    return PK_TRAFFIC_EXERCISE;
 }
 
 /* ------------------------------------------------------------ stamping */

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "exercise.h"
 #include "wire.h"
 
 typedef struct pk_span {
@@ -44,6 +45,8 @@ typedef struct pk_scan_alert {
     pk_span stamp[PK_STAMP__COUNT];   /* values of picket.sensor/partner/alert_id */
     pk_span ind_type, ind_value;      /* picket.indicator.type/value strings */
     pk_span flow[PK_FLOW__COUNT];     /* community_id, src_ip, dest_ip strings */
+    pk_span exercise;                 /* picket.exercise string contents */
+    char exercise_first;              /* first byte of its value, 0: absent */
 } pk_scan_alert;
 
 typedef struct pk_scan {
@@ -55,6 +58,11 @@ typedef struct pk_scan {
  * *out (the spans point into payload; string spans are the raw contents,
  * which hold no escapes). false: use pk_wire_parse. */
 bool pk_alerts_scan(const char *payload, size_t len, pk_scan *out);
+
+/* The traffic a scanned alert belongs to, by the rule of pk_exercise_of
+ * (absent or null: live; else a valid exercise name or malformed); *name
+ * is the exercise name or {NULL, 0}. */
+pk_traffic pk_scan_traffic(const pk_scan_alert *a, pk_span *name);
 
 /* Bytes pk_scan_stamp may write for a with these values. */
 size_t pk_scan_stamp_max(const pk_scan_alert *a, const char *const values[PK_STAMP__COUNT]);

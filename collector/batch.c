@@ -8,70 +8,23 @@
  */
 #include "batch.h"
 
-#include <ctype.h>
+#include "exercise.h"
+#include "indkey.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
-#define IND_TYPE_MAX 32
-#define IND_VALUE_INLINE 200     /* longer values are keyed by their hash */
 #define FLOW_FIELD_MAX 128       /* community_id, addresses */
-#define KEY_MAX 640
-
-static bool valid_type(const char *t, size_t n) {
-    if (n == 0 || n > IND_TYPE_MAX) return false;
-    for (size_t i = 0; i < n; i++)
-        if (!islower((unsigned char)t[i]) && !isdigit((unsigned char)t[i]) && t[i] != '_' &&
-            t[i] != '-' && t[i] != '+')
-            return false;
-    return true;
-}
-
-static void sha256_hex(const char *data, size_t len, char out[65]) {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < mdlen && i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = 0;
-}
-
-/* The key of an indicator given as (type, value) texts. */
-static bool indicator_key(const char *type, size_t tlen, const char *raw, size_t vlen,
-                          char *out, size_t len) {
-    if (!valid_type(type, tlen) || vlen == 0 || memchr(raw, 0, vlen)) return false;
-    char small[IND_VALUE_INLINE + 1];
-    char *value = vlen <= IND_VALUE_INLINE ? small : malloc(vlen + 1);
-    if (!value) return false;
-    bool lower = !(tlen == 3 && memcmp(type, "url", 3) == 0);
-    for (size_t i = 0; i < vlen; i++)
-        value[i] = lower ? (char)tolower((unsigned char)raw[i]) : raw[i];
-    value[vlen] = 0;
-    int n;
-    if (vlen > IND_VALUE_INLINE) {
-        char hex[65];
-        sha256_hex(value, vlen, hex);
-        n = snprintf(out, len, "%.*s|sha256:%s", (int)tlen, type, hex);
-        free(value);
-    } else {
-        n = snprintf(out, len, "%.*s|%s", (int)tlen, type, value);
-    }
-    return n > 0 && (size_t)n < len;
-}
 
 bool pk_indicator_key(json_t *alert, char *out, size_t len) {
     json_t *ind = json_object_get(json_object_get(alert, "picket"), "indicator");
     json_t *jt = json_object_get(ind, "type"), *jv = json_object_get(ind, "value");
     if (!json_is_string(jt) || !json_is_string(jv)) return false;
-    return indicator_key(json_string_value(jt), json_string_length(jt), json_string_value(jv),
-                         json_string_length(jv), out, len);
+    return pk_indicator_key_mem(json_string_value(jt), json_string_length(jt),
+                                json_string_value(jv), json_string_length(jv), out, len);
 }
 
 /* A flow field usable in a dedup key, or {NULL, 0}. */
@@ -165,7 +118,8 @@ static pk_batch *batch_alloc(size_t nalerts, size_t text_hint) {
     b->off = calloc(cap, sizeof *b->off);
     b->json = calloc(nalerts ? nalerts : 1, sizeof *b->json);
     b->json_len = calloc(nalerts ? nalerts : 1, sizeof *b->json_len);
-    if (!b->argv || !b->argvlen || !b->off || !b->json || !b->json_len ||
+    b->exercise = calloc(nalerts ? nalerts : 1, sizeof *b->exercise);
+    if (!b->argv || !b->argvlen || !b->off || !b->json || !b->json_len || !b->exercise ||
         !reserve(b, text_hint)) {
         pk_batch_free(b);
         return NULL;
@@ -183,10 +137,11 @@ void pk_batch_free(pk_batch *b) {
     free(b->argvlen);
     free(b->json);
     free(b->json_len);
+    free(b->exercise);
     free(b);
 }
 
-#define N_SLOT 14                 /* argv index of the alert count */
+#define N_SLOT 15                 /* argv index of the alert count */
 #define N_SLOT_WIDTH 20
 
 static bool push_fixed(pk_batch *b, const pk_coll_config *cfg, const char *sensor,
@@ -195,9 +150,10 @@ static bool push_fixed(pk_batch *b, const pk_coll_config *cfg, const char *senso
     int64_t now = pk_wall_ms();
     pk_wall_iso(now, iso, sizeof iso);
     const char *p = cfg->redis_prefix;
-    bool ok = push_str(b, "EVALSHA") && push_str(b, "") && push_str(b, "3") &&
+    bool ok = push_str(b, "EVALSHA") && push_str(b, "") && push_str(b, "4") &&
               push_fmt(b, "%sapplied", p) && push_fmt(b, "%salerts", p) &&
-              push_fmt(b, "%ssightings", p) && push_str(b, p) && push_str(b, sensor) &&
+              push_fmt(b, "%ssightings", p) && push_fmt(b, "%sexercises", p) &&
+              push_str(b, p) && push_str(b, sensor) &&
               push_str(b, partner) &&
               push_fmt(b, "%llu", (unsigned long long)cfg->window_s * 1000) &&
               push_fmt(b, "%llu", (unsigned long long)cfg->stream_maxlen) &&
@@ -222,17 +178,16 @@ static bool stamp(json_t *alert, const char *sensor, const char *partner, const 
            json_object_set_new(pk, "alert_id", json_string(id)) == 0;
 }
 
-/* The dedup rule, as the full key. Without the fields the rule needs, an
- * alert is its own key (never folded into another). */
+/* The dedup rule, as the key under the alert's key space (the script puts
+ * P..dedup: or P..exercise:<name>:dedup: before it). Without the fields
+ * the rule needs, an alert is its own key (never folded into another). */
 static bool push_dedup_key(pk_batch *b, const pk_coll_config *cfg, pk_span cid, pk_span src,
                            pk_span dst, const char *indkey, const char *alert_id) {
-    const char *p = cfg->redis_prefix;
     if (cfg->dedup == PK_DEDUP_COMMUNITY && cid.p)
-        return push_fmt(b, "%sdedup:%s|%.*s", p, indkey, (int)cid.n, cid.p);
+        return push_fmt(b, "%s|%.*s", indkey, (int)cid.n, cid.p);
     if (src.p && dst.p)
-        return push_fmt(b, "%sdedup:%s|%.*s|%.*s", p, indkey, (int)src.n, src.p, (int)dst.n,
-                        dst.p);
-    return push_fmt(b, "%sdedup:%s|alert:%s", p, indkey, alert_id);
+        return push_fmt(b, "%s|%.*s|%.*s", indkey, (int)src.n, src.p, (int)dst.n, dst.p);
+    return push_fmt(b, "%s|alert:%s", indkey, alert_id);
 }
 
 static void skipped(pk_collector *coll, const char *sensor, long long seq) {
@@ -241,14 +196,28 @@ static void skipped(pk_collector *coll, const char *sensor, long long seq) {
                    seq);
 }
 
+/* False (counted, logged) when the alert's picket.exercise is malformed:
+ * it is skipped, never made part of a key. */
+static bool traffic_ok(pk_batch *b, pk_collector *coll, const char *sensor, long long seq,
+                       pk_traffic t) {
+    if (t != PK_TRAFFIC_MALFORMED) return true;
+    b->bad_exercise++;
+    pk_log_limited(&coll->rl.proto, PK_LOG_WARN,
+                   "sensor %s: alert seq %lld: picket.exercise is not 1-64 characters "
+                   "of [A-Za-z0-9_.-]: skipped", sensor, seq);
+    return false;
+}
+
 /* Adds one alert's group; returns 1 added, 0 skipped (unusable), -1 OOM. */
 static int push_alert(pk_batch *b, pk_collector *coll, const char *sensor,
                       const char *partner, json_t *item) {
     json_t *alert = json_object_get(item, "alert");
     long long seq = (long long)json_integer_value(json_object_get(item, "seq"));
     if (seq > b->max_seq) b->max_seq = seq;
-    char indkey[KEY_MAX], id[PK_ID_MAX + 32];
+    char indkey[PK_INDKEY_MAX], id[PK_ID_MAX + 32];
     snprintf(id, sizeof id, "%s:%lld", sensor, seq);
+    const char *exercise;
+    if (!traffic_ok(b, coll, sensor, seq, pk_exercise_of(alert, &exercise))) return 0;
     if (!pk_indicator_key(alert, indkey, sizeof indkey) || !stamp(alert, sensor, partner, id)) {
         skipped(coll, sensor, seq);
         return 0;
@@ -259,7 +228,9 @@ static int push_alert(pk_batch *b, pk_collector *coll, const char *sensor,
         !push_str(b, indkey))
         return -1;
     arg_open(b);
-    if (json_dump_callback(alert, dump_cb, b, JSON_COMPACT) != 0 || !arg_close(b)) return -1;
+    if (json_dump_callback(alert, dump_cb, b, JSON_COMPACT) != 0 || !arg_close(b) ||
+        !push_str(b, exercise ? exercise : ""))
+        return -1;
     b->n++;
     return 1;
 }
@@ -269,11 +240,13 @@ static int push_alert(pk_batch *b, pk_collector *coll, const char *sensor,
 static int push_scanned(pk_batch *b, pk_collector *coll, const char *sensor,
                         const char *partner, const pk_scan_alert *a) {
     if (a->seq > b->max_seq) b->max_seq = a->seq;
-    char indkey[KEY_MAX], id[PK_ID_MAX + 32];
+    char indkey[PK_INDKEY_MAX], id[PK_ID_MAX + 32];
     snprintf(id, sizeof id, "%s:%lld", sensor, a->seq);
+    pk_span exercise;
+    if (!traffic_ok(b, coll, sensor, a->seq, pk_scan_traffic(a, &exercise))) return 0;
     if (!a->picket_close || !a->ind_type.p || !a->ind_value.p ||
-        !indicator_key(a->ind_type.p, a->ind_type.n, a->ind_value.p, a->ind_value.n, indkey,
-                       sizeof indkey)) {
+        !pk_indicator_key_mem(a->ind_type.p, a->ind_type.n, a->ind_value.p, a->ind_value.n,
+                              indkey, sizeof indkey)) {
         skipped(coll, sensor, a->seq);
         return 0;
     }
@@ -287,7 +260,7 @@ static int push_scanned(pk_batch *b, pk_collector *coll, const char *sensor,
     arg_open(b);
     if (!reserve(b, pk_scan_stamp_max(a, values))) return -1;
     b->text_len += pk_scan_stamp(a, values, b->text + b->text_len);
-    if (!arg_close(b)) return -1;
+    if (!arg_close(b) || !push_mem(b, exercise.p ? exercise.p : "", exercise.n)) return -1;
     b->n++;
     return 1;
 }
@@ -302,6 +275,7 @@ static void finish(pk_batch *b) {
         int a = PK_BATCH_FIXED_ARGS + (int)k * PK_BATCH_PER_ALERT + 3;
         b->json[k] = b->argv[a];
         b->json_len[k] = b->argvlen[a];
+        b->exercise[k] = b->argvlen[a + 1] ? b->argv[a + 1] : NULL;
     }
     b->bytes += b->text_cap;
 }

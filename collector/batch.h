@@ -18,18 +18,20 @@
 #include "collector.h"
 
 /* Fixed arguments before the per-alert groups, and the group size. */
-#define PK_BATCH_FIXED_ARGS 16
-#define PK_BATCH_PER_ALERT 4
+#define PK_BATCH_FIXED_ARGS 17
+#define PK_BATCH_PER_ALERT 5
 #define PK_BATCH_SHA_ARG 1          /* argv slot filled with the script sha */
-#define PK_BATCH_PREV_ARG 15        /* argv slot of "prev" (see apply_lua.c) */
+#define PK_BATCH_PREV_ARG 16        /* argv slot of "prev" (see apply_lua.c) */
 
 typedef struct pk_batch {
     size_t received;        /* alerts in the message */
-    size_t invalid;         /* skipped: no usable indicator */
+    size_t invalid;         /* skipped: no usable indicator or exercise name */
+    size_t bad_exercise;    /* of which: malformed picket.exercise */
     size_t n;               /* alerts passed to the script */
     long long max_seq;      /* highest seq in the message (acked on success) */
     const char **json;      /* n alert JSON texts (in text, also in argv) */
     size_t *json_len;
+    const char **exercise;  /* n exercise names (in argv), NULL = live */
     int argc;
     const char **argv;      /* into text, except the sha and a reset prev */
     size_t *argvlen;

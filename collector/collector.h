@@ -24,10 +24,12 @@ struct pk_conn;
 struct pk_redis;
 struct pk_http;
 struct pk_output;
+struct pk_dist;
 
 #define PK_HOST_MAX 256
 #define PK_ID_MAX 64              /* sensor id (certificate CN) */
 #define PK_PARTNER_MAX 64         /* partner (certificate O) */
+#define PK_COLL_MAX_IND_FILES 64  /* --indicators files */
 
 typedef enum pk_dedup_mode {
     PK_DEDUP_COMMUNITY = 0,       /* indicator x community_id */
@@ -56,6 +58,12 @@ typedef struct pk_coll_config {
     uint32_t handshake_timeout_s;
     uint32_t idle_timeout_s;
     uint32_t max_connections;
+    bool check_config;                /* --check-config: check, start nothing */
+    bool syslog;                      /* --syslog */
+    int argc;                         /* the arguments with --config expanded; */
+    char **argv;                      /* options point into them */
+    const char *indicator_files[PK_COLL_MAX_IND_FILES];   /* --indicators */
+    int nindicator_files;
 } pk_coll_config;
 
 /* One rate limit per kind of log line a peer can provoke. */
@@ -78,6 +86,7 @@ typedef struct pk_collector {
     struct pk_redis *redis;
     struct pk_http *http;
     struct pk_output *out;
+    struct pk_dist *dist;             /* indicator distribution (dist.h) */
     pk_metrics metrics;
     pk_coll_limits rl;
 } pk_collector;
@@ -85,9 +94,15 @@ typedef struct pk_collector {
 /* config.c: parses argv into cfg. Returns 0, or the exit code to use
  * (0 after -h/-V with *done set, 2 on bad usage). */
 int pk_coll_parse_args(pk_coll_config *cfg, int argc, char **argv, bool *done);
+/* Frees what --config expansion allocated (nothing without --config). */
+void pk_coll_config_free(pk_coll_config *cfg, char **original_argv);
 
 /* Parses "HOST:PORT" or "[V6]:PORT". */
 bool pk_parse_hostport(const char *s, pk_hostport *hp);
+
+/* Checks a --redis-prefix (1..64 printable characters, no spaces); prints
+ * why not to stderr. */
+bool pk_parse_prefix(const char *s);
 
 /* Copies peer-supplied text for a log line: control characters become '?',
  * truncated to outlen - 1 bytes. */

@@ -12,10 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "config_file.h"
+
 enum {
     OPT_CA = 256, OPT_CERT, OPT_KEY, OPT_REDIS, OPT_REDIS_PASSWORD, OPT_REDIS_PREFIX,
     OPT_WINDOW, OPT_DEDUP, OPT_MAXLEN, OPT_HTTP, OPT_CRL, OPT_INSECURE,
     OPT_FRAME_LIMIT, OPT_HS_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_MAX_CONN,
+    OPT_CONFIG, OPT_CHECK_CONFIG, OPT_SYSLOG,
+    OPT_INDICATORS,
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +42,10 @@ static const struct option long_opts[] = {
     {"handshake-timeout", required_argument, NULL, OPT_HS_TIMEOUT},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+    {"syslog", no_argument, NULL, OPT_SYSLOG},
+    {"indicators", required_argument, NULL, OPT_INDICATORS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -60,15 +69,30 @@ static void usage(FILE *f) {
           "      --dedup-key K          indicator,community_id (default) or\n"
           "                             indicator,src_ip,dest_ip\n"
           "      --stream-maxlen N      approximate stream length cap (default 100000)\n"
-          "      --http HOST:PORT       /healthz, /metrics, /api/stream (SSE)\n"
-          "  -o, --output FILE          append unique alerts as JSON lines\n"
+          "      --http HOST:PORT       the watch-floor board (/), /api/alerts, /api/exercises,\n"
+          "                             /api/stream (SSE of live traffic; ?exercise=NAME\n"
+          "                             for an exercise's), /healthz, /metrics\n"
+          "  -o, --output FILE          append unique live alerts as JSON lines\n"
+          "      --indicators FILE      the coalition's indicator set to push to sensors\n"
+          "                             (repeatable; reloaded on SIGHUP and on change)\n"
           "      --insecure             plaintext sensors (loopback listen address only)\n"
           "      --frame-limit BYTES    largest accepted frame (default 1048576)\n"
           "      --handshake-timeout S  TLS handshake + hello deadline (default 10)\n"
           "      --idle-timeout S       close a connection without a frame for S (120)\n"
           "      --max-connections N    open sensor connections at most (default 1024)\n"
+          "      --config FILE          settings from FILE: one 'key = value' per line,\n"
+          "                             keys are the long flag names, '#' comments,\n"
+          "                             true/false for switches; flags override it\n"
+          "      --check-config         check flags, certificates and files, print a\n"
+          "                             summary, exit 0 (ok) or 1, start nothing\n"
+          "      --syslog               log to syslog (daemon facility), not stderr\n"
           "  -h, --help                 this text\n"
           "  -V, --version              print the version\n"
+          "\n"
+          "Exercise coverage report (one-shot, no listener; --coverage-report --help):\n"
+          "  picket-collector --coverage-report EXERCISE -I FILE... [--partners A,B,...]\n"
+          "                   [--format text|json] [--redis HOST:PORT]\n"
+          "                   [--redis-password P] [--redis-prefix P]\n"
           "\n"
           "Exit status: 0 ok, 1 fatal error, 2 bad usage.\n",
           f);
@@ -126,7 +150,7 @@ static bool parse_addr(const char *opt, const char *s, pk_hostport *hp) {
     return false;
 }
 
-static bool parse_prefix(const char *s) {
+bool pk_parse_prefix(const char *s) {
     size_t n = strlen(s);
     if (n == 0 || n > 64) goto bad;
     for (size_t i = 0; i < n; i++)
@@ -169,13 +193,16 @@ static bool apply_opt(pk_coll_config *cfg, int c, const char *arg) {
     case OPT_CRL: cfg->crl = arg; return true;
     case OPT_REDIS: return parse_addr("--redis", arg, &cfg->redis);
     case OPT_REDIS_PASSWORD: cfg->redis_password = arg; return true;
-    case OPT_REDIS_PREFIX: cfg->redis_prefix = arg; return parse_prefix(arg);
+    case OPT_REDIS_PREFIX: cfg->redis_prefix = arg; return pk_parse_prefix(arg);
     case OPT_WINDOW: return parse_u64("--window", arg, 1, 30 * 86400, &cfg->window_s);
     case OPT_DEDUP: return parse_dedup(arg, &cfg->dedup);
     case OPT_MAXLEN: return parse_u64("--stream-maxlen", arg, 1, 1000000000, &cfg->stream_maxlen);
     case OPT_HTTP: cfg->http_on = true; return parse_addr("--http", arg, &cfg->http);
     case 'o': cfg->output_path = arg; return true;
     case OPT_INSECURE: cfg->insecure = true; return true;
+    case OPT_CHECK_CONFIG: cfg->check_config = true; return true;
+    case OPT_SYSLOG: cfg->syslog = true; return true;
+    case OPT_CONFIG: return true;          /* expanded before parsing */
     case OPT_FRAME_LIMIT:
         return parse_u32("--frame-limit", arg, 1024, 64u << 20, &cfg->frame_limit);
     case OPT_HS_TIMEOUT:
@@ -184,6 +211,14 @@ static bool apply_opt(pk_coll_config *cfg, int c, const char *arg) {
         return parse_u32("--idle-timeout", arg, 1, 86400, &cfg->idle_timeout_s);
     case OPT_MAX_CONN:
         return parse_u32("--max-connections", arg, 1, 65536, &cfg->max_connections);
+    case OPT_INDICATORS:
+        if (cfg->nindicator_files == PK_COLL_MAX_IND_FILES) {
+            fprintf(stderr, "picket-collector: --indicators: at most %d files\n",
+                    PK_COLL_MAX_IND_FILES);
+            return false;
+        }
+        cfg->indicator_files[cfg->nindicator_files++] = arg;
+        return true;
     default: return false;
     }
 }
@@ -205,6 +240,14 @@ static bool check_required(const pk_coll_config *cfg) {
 int pk_coll_parse_args(pk_coll_config *cfg, int argc, char **argv, bool *done) {
     defaults(cfg);
     *done = false;
+    char err[512];
+    int crc = pk_config_expand(argc, argv, long_opts, &cfg->argc, &cfg->argv, err, sizeof err);
+    if (crc != 0) {
+        pk_cli_error("picket-collector", "%s", err);
+        return crc == -2 ? 1 : PK_CLI_EXIT_USAGE;
+    }
+    argc = cfg->argc;
+    argv = cfg->argv;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "l:o:hV", long_opts, NULL)) != -1) {
@@ -228,4 +271,9 @@ int pk_coll_parse_args(pk_coll_config *cfg, int argc, char **argv, bool *done) {
         return 2;
     }
     return check_required(cfg) ? 0 : 2;
+}
+
+void pk_coll_config_free(pk_coll_config *cfg, char **original_argv) {
+    pk_config_free(cfg->argc, cfg->argv, original_argv);
+    cfg->argv = NULL;
 }

@@ -17,6 +17,7 @@
 
 struct bufferevent;
 struct pk_redis_op;
+struct pk_dist_peer;
 
 typedef enum pk_conn_state {
     PK_CONN_TLS = 0,        /* TLS handshake in progress */
@@ -47,10 +48,14 @@ typedef struct pk_conn {
     uint32_t nops;
     long long chain_seq;            /* max seq of the last batch submitted */
     bool blocked;                   /* a frame waits for the global budget */
+    struct pk_dist_peer *dist;      /* indicator push state (dist.c owns it) */
 } pk_conn;
 
 /* Opens the sensor listener; false (logged, naming the address) on failure. */
 bool pk_listener_start(pk_collector *coll);
+/* The listen address resolves and, with --insecure, is loopback only
+ * (logs why not). */
+bool pk_listen_address_ok(const pk_coll_config *cfg);
 void pk_listener_stop(pk_collector *coll);
 
 /* Sends one message; false if it cannot be encoded or the peer is too far

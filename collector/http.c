@@ -1,4 +1,5 @@
-/* http.c - /healthz, /metrics and the /api/stream SSE feed (see http.h).
+/* http.c - /healthz, /metrics and the /api/stream SSE feed (see http.h);
+ * the board and /api/alerts hang off it (board.c).
  *
  * Why it exists: operators and watch floors look at the collector through
  * HTTP. evhttp runs on the same event loop as the sensors and Redis, so
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -19,7 +21,10 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "board.h"
 #include "conn.h"
+#include "exercise.h"
+#include "dist.h"
 #include "log.h"
 #include "metrics.h"
 #include "redis_apply.h"
@@ -35,6 +40,7 @@ typedef struct sse_client {
     struct pk_http *h;
     struct evhttp_request *req;
     struct evhttp_connection *evcon;
+    char exercise[PK_EXERCISE_MAX + 1];   /* "" = live traffic */
 } sse_client;
 
 struct pk_http {
@@ -43,6 +49,7 @@ struct pk_http {
     sse_client *clients;
     uint32_t nclients;
     int64_t last_ping_ms;
+    pk_board *board;            /* /, /board, /api/alerts (board.c) */
 };
 
 static void unlink_client(sse_client *c) {
@@ -90,10 +97,20 @@ static void send_to(sse_client *c, struct evbuffer *chunk) {
     evhttp_send_reply_chunk(c->req, chunk);
 }
 
-static void broadcast(pk_http *h, const char *head, const char *body, size_t blen,
-                      const char *tail) {
+/* Which clients a chunk goes to: EVERY_CLIENT (keepalives), NULL (live
+ * traffic), or an exercise name. */
+static const char EVERY_CLIENT[] = "*";
+
+static bool client_wants(const sse_client *c, const char *exercise) {
+    if (exercise == EVERY_CLIENT) return true;
+    return exercise ? strcmp(c->exercise, exercise) == 0 : c->exercise[0] == 0;
+}
+
+static void broadcast(pk_http *h, const char *exercise, const char *head, const char *body,
+                      size_t blen, const char *tail) {
     for (sse_client *c = h->clients, *next; c; c = next) {
         next = c->next;
+        if (!client_wants(c, exercise)) continue;
         struct evbuffer *chunk = evbuffer_new();
         if (!chunk) return;
         evbuffer_add(chunk, head, strlen(head));
@@ -104,17 +121,18 @@ static void broadcast(pk_http *h, const char *head, const char *body, size_t ble
     }
 }
 
-void pk_http_publish(pk_http *h, const char *event, const char *json, size_t len) {
+void pk_http_publish(pk_http *h, const char *event, const char *exercise, const char *json,
+                     size_t len) {
     if (!h || !h->clients) return;
     char head[64];
     snprintf(head, sizeof head, "event: %s\ndata: ", event);
-    broadcast(h, head, json, len, "\n\n");
+    broadcast(h, exercise, head, json, len, "\n\n");
 }
 
 void pk_http_tick(pk_http *h, int64_t now_ms) {
     if (!h || now_ms - h->last_ping_ms < SSE_PING_MS) return;
     h->last_ping_ms = now_ms;
-    broadcast(h, ": ping", NULL, 0, "\n\n");
+    broadcast(h, EVERY_CLIENT, ": ping", NULL, 0, "\n\n");
 }
 
 uint32_t pk_http_clients(const pk_http *h) { return h ? h->nclients : 0; }
@@ -162,12 +180,38 @@ static void on_metrics(struct evhttp_request *req, void *arg) {
         return;
     }
     pk_metrics_render(&coll->metrics, &g, b);
+    pk_dist_metrics(coll->dist, b);
     reply_text(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", b);
     evbuffer_free(b);
 }
 
+/* The ?exercise=NAME of /api/stream into out ("" when there is no query);
+ * false for any other parameter or a name that breaks the exercise name
+ * rule. */
+static bool stream_exercise(struct evhttp_request *req, char out[PK_EXERCISE_MAX + 1]) {
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    struct evkeyvalq params;
+    out[0] = 0;
+    if (!query || !*query) return true;
+    TAILQ_INIT(&params);
+    if (evhttp_parse_query_str(query, &params) != 0) return false;
+    const char *name = evhttp_find_header(&params, "exercise");
+    const struct evkeyval *first = TAILQ_FIRST(&params);
+    bool only_one = first && !TAILQ_NEXT(first, next);     /* no other parameter */
+    bool ok = name && only_one && pk_exercise_name_valid(name, strlen(name));
+    if (name && ok) memcpy(out, name, strlen(name) + 1);
+    evhttp_clear_headers(&params);
+    return ok;
+}
+
 static void on_stream(struct evhttp_request *req, void *arg) {
     pk_http *h = arg;
+    char exercise[PK_EXERCISE_MAX + 1];
+    if (!stream_exercise(req, exercise)) {
+        reply_simple(req, 400, "Bad Request",
+                     "/api/stream takes only exercise=NAME (1-64 of A-Z a-z 0-9 _ . -)\n");
+        return;
+    }
     if (h->nclients >= SSE_MAX_CLIENTS) {
         reply_simple(req, 503, "Service Unavailable", "too many stream clients\n");
         return;
@@ -179,6 +223,7 @@ static void on_stream(struct evhttp_request *req, void *arg) {
     }
     c->h = h;
     c->req = req;
+    memcpy(c->exercise, exercise, sizeof c->exercise);
     c->evcon = evhttp_request_get_connection(req);
     struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
     evhttp_add_header(hdr, "Content-Type", "text/event-stream");
@@ -198,7 +243,8 @@ static void on_stream(struct evhttp_request *req, void *arg) {
 }
 
 static void on_other(struct evhttp_request *req, void *arg) {
-    reply_simple(req, 404, "Not Found", "not found: try /healthz, /metrics, /api/stream\n");
+    reply_simple(req, 404, "Not Found",
+                 "not found: try / (board), /healthz, /metrics, /api/stream, /api/alerts\n");
 }
 
 /* ------------------------------------------------------------ set-up */
@@ -223,7 +269,14 @@ pk_http *pk_http_start(pk_collector *coll) {
     evhttp_set_cb(h->http, "/metrics", on_metrics, h);
     evhttp_set_cb(h->http, "/api/stream", on_stream, h);
     evhttp_set_gencb(h->http, on_other, h);
-    pk_log(PK_LOG_INFO, "HTTP on %s:%u: /healthz /metrics /api/stream", hp->host, hp->port);
+    if (!(h->board = pk_board_start(coll, h->http))) {
+        pk_log(PK_LOG_ERR, "out of memory setting up the web board");
+        evhttp_free(h->http);
+        free(h);
+        return NULL;
+    }
+    pk_log(PK_LOG_INFO, "HTTP on %s:%u: / (board) /healthz /metrics /api/stream /api/alerts",
+           hp->host, hp->port);
     return h;
 }
 
@@ -233,6 +286,7 @@ void pk_http_stop(pk_http *h) {
         next = c->next;
         drop_client(c);
     }
+    pk_board_stop(h->board);
     evhttp_free(h->http);
     free(h);
 }

@@ -364,6 +364,13 @@ static bool insecure_allowed(const struct addrinfo *res, const pk_hostport *hp) 
     return true;
 }
 
+bool pk_listen_address_ok(const pk_coll_config *cfg) {
+    struct addrinfo *res = resolve_listen(&cfg->listen);
+    bool ok = res && (!cfg->insecure || insecure_allowed(res, &cfg->listen));
+    if (res) freeaddrinfo(res);
+    return ok;
+}
+
 bool pk_listener_start(pk_collector *coll) {
     const pk_hostport *hp = &coll->cfg.listen;
     struct addrinfo *res = resolve_listen(hp);

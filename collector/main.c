@@ -8,6 +8,7 @@
  * behind. Exit status: 0 ok, 1 fatal (the message names the file or
  * address), 2 bad usage.
  */
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 
 #include "collector.h"
 #include "conn.h"
+#include "coverage.h"
+#include "dist.h"
 #include "http.h"
 #include "output.h"
 #include "redis_apply.h"
@@ -36,6 +39,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg) {
     pk_collector *coll = arg;
     if (sig == SIGHUP) {
         if (coll->out) pk_output_reopen(coll->out);
+        pk_dist_reload(coll->dist);
         return;
     }
     pk_log(PK_LOG_INFO, "signal %d: shutting down", (int)sig);
@@ -84,6 +88,7 @@ static bool setup(pk_collector *coll) {
                coll->cfg.redis.port);
         return false;
     }
+    if (coll->cfg.nindicator_files && !(coll->dist = pk_dist_new(coll))) return false;
     if (!pk_listener_start(coll)) return false;
     if (coll->cfg.http_on && !(coll->http = pk_http_start(coll))) return false;
     return true;
@@ -93,6 +98,7 @@ static void teardown(pk_collector *coll) {
     pk_http_stop(coll->http);
     pk_listener_stop(coll);
     pk_conns_destroy_all(coll);
+    pk_dist_free(coll->dist);
     pk_redis_free(coll->redis);
     pk_output_close(coll->out);
     for (int i = 0; i < 3; i++)
@@ -112,14 +118,53 @@ static void log_start(const pk_collector *coll) {
            (unsigned long long)c->stream_maxlen);
 }
 
+/* -o FILE must be appendable: the file itself, or its directory when the
+ * file does not exist yet. */
+static bool output_writable(const char *path) {
+    if (access(path, F_OK) == 0) return access(path, W_OK) == 0;
+    char *copy = strdup(path);
+    bool ok = copy && access(dirname(copy), W_OK | X_OK) == 0;
+    free(copy);
+    return ok;
+}
+
+/* --check-config: what setup() would read or open, nothing started. */
+static int check_config(pk_collector *coll) {
+    const pk_coll_config *c = &coll->cfg;
+    int bad = 0;
+    if (!pk_listen_address_ok(c)) bad++;
+    if (!c->insecure && !setup_tls(coll)) bad++;
+    if (c->output_path && !output_writable(c->output_path)) {
+        pk_log(PK_LOG_ERR, "-o %s: cannot append there: %m", c->output_path);
+        bad++;
+    }
+    if (bad) return 1;
+    printf("configuration OK: listen %s:%u (%s), redis %s:%u prefix \"%s\", window %llu s, "
+           "http %s, output %s\n", c->listen.host, c->listen.port,
+           c->insecure ? "plaintext" : "mutual TLS", c->redis.host, c->redis.port,
+           c->redis_prefix, (unsigned long long)c->window_s, c->http_on ? c->http.host : "off",
+           c->output_path ? c->output_path : "none");
+    return 0;
+}
+
 int main(int argc, char **argv) {
     pk_log_setup("picket-collector", PK_LOG_INFO, false);
     signal(SIGPIPE, SIG_IGN);
+    if (pk_coverage_requested(argc, argv)) return pk_coverage_main(argc, argv);
     pk_collector *coll = calloc(1, sizeof *coll);
     if (!coll) return 1;
     bool done = false;
     int rc = pk_coll_parse_args(&coll->cfg, argc, argv, &done);
     if (rc != 0 || done) {
+        pk_coll_config_free(&coll->cfg, argv);
+        free(coll);
+        return rc;
+    }
+    if (coll->cfg.syslog) pk_log_setup("picket-collector", PK_LOG_INFO, true);
+    if (coll->cfg.check_config) {
+        rc = check_config(coll);
+        teardown(coll);
+        pk_coll_config_free(&coll->cfg, argv);
         free(coll);
         return rc;
     }
@@ -130,6 +175,7 @@ int main(int argc, char **argv) {
         rc = 0;
     }
     teardown(coll);
+    pk_coll_config_free(&coll->cfg, argv);
     free(coll);
     pk_log(PK_LOG_INFO, "stopped");
     return rc;

@@ -23,6 +23,7 @@ static const char *const err_names[PK_ERR__COUNT] = {
     [PK_ERR_REDIS_TIMEOUT] = "redis_timeout",
     [PK_ERR_OUTPUT] = "output",
     [PK_ERR_SSE_DROPPED] = "sse_dropped",
+    [PK_ERR_EXERCISE_INVALID] = "exercise_invalid",
 };
 
 static const char *const rej_names[PK_REJ__COUNT] = {

@@ -28,6 +28,7 @@ typedef enum pk_err_kind {
     PK_ERR_REDIS_TIMEOUT,
     PK_ERR_OUTPUT,
     PK_ERR_SSE_DROPPED,
+    PK_ERR_EXERCISE_INVALID,
     PK_ERR__COUNT
 } pk_err_kind;
 

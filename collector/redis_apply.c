@@ -303,8 +303,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv) {
     if (r->inflight) r->inflight--;
     r->progress_ms = pk_now_ms();
     if (!rep) {                              /* connection lost: resend later */
-        r->ready = false;
-        pk_redis_park(r, op);
+        pk_redis_park(r, op);                /* on_disconnect comes next and says so */
         return;
     }
     pk_latency_observe(&r->coll->metrics.redis_latency,

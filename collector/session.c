@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exercise.h"
+#include "dist.h"
 #include "http.h"
 #include "log.h"
 #include "output.h"
@@ -105,7 +107,8 @@ static bool submit_batch(pk_conn *c, pk_batch *b) {
         return false;
     }
     coll->metrics.alerts_received += b->received;
-    coll->metrics.errors[PK_ERR_ALERT_INVALID] += b->invalid;
+    coll->metrics.errors[PK_ERR_ALERT_INVALID] += b->invalid - b->bad_exercise;
+    coll->metrics.errors[PK_ERR_EXERCISE_INVALID] += b->bad_exercise;
     c->chain_seq = b->max_seq;
     if (!pk_redis_apply(coll->redis, c, b)) {
         pk_conn_close(c);
@@ -153,6 +156,7 @@ void pk_session_welcome(pk_conn *c, long long applied) {
         return;
     }
     pk_log(PK_LOG_INFO, "sensor %s: welcomed, resume after seq %lld", c->sensor, applied);
+    pk_dist_welcomed(c->coll->dist, c);
     pk_conn_resume(c);
 }
 
@@ -160,17 +164,22 @@ static void publish(pk_collector *coll, const pk_batch *b, const pk_apply_result
     bool wrote = false;
     for (size_t i = 0; i < res->nstatus && i < b->n; i++) {
         if (res->status[i] != PK_APPLY_UNIQUE) continue;
-        if (coll->out && !pk_output_line(coll->out, b->json[i], b->json_len[i]))
+        const char *exercise = b->exercise[i];      /* -o gets live alerts only */
+        if (!exercise && coll->out && !pk_output_line(coll->out, b->json[i], b->json_len[i]))
             coll->metrics.errors[PK_ERR_OUTPUT]++;
-        wrote = true;
-        if (coll->http) pk_http_publish(coll->http, "alert", b->json[i], b->json_len[i]);
+        wrote |= !exercise;
+        if (coll->http)
+            pk_http_publish(coll->http, "alert", exercise, b->json[i], b->json_len[i]);
     }
     if (wrote && coll->out && !pk_output_flush(coll->out)) coll->metrics.errors[PK_ERR_OUTPUT]++;
     for (size_t i = 0; i < res->nsight; i++) {
         int shown = res->sight_len[i] > 400 ? 400 : (int)res->sight_len[i];
         pk_log(PK_LOG_INFO, "coalition sighting: %.*s", shown, res->sight_json[i]);
+        char exercise[PK_EXERCISE_MAX + 1];
+        bool live = !pk_exercise_of_sighting(res->sight_json[i], res->sight_len[i], exercise);
         if (coll->http)
-            pk_http_publish(coll->http, "sighting", res->sight_json[i], res->sight_len[i]);
+            pk_http_publish(coll->http, "sighting", live ? NULL : exercise, res->sight_json[i],
+                            res->sight_len[i]);
     }
 }
 

@@ -69,6 +69,13 @@ void pk_ld_excerpt(char *dst, size_t cap, const char *s, size_t n) {
         dst[k < cap ? k : cap - 1] = '\0';
 }
 
+void pk_ld_reserve(pk_ldctx *c, size_t more) {
+    if (c->list)
+        pk_ind_list_reserve(c->list, more);
+    else
+        pk_ind_pack_reserve(c->pack, more);
+}
+
 int pk_ld_emit(pk_ldctx *c, pk_indicator *ind) {
     if (ind->expires != 0 && ind->expires <= c->now) {
         c->rep->expired++;
@@ -76,10 +83,20 @@ int pk_ld_emit(pk_ldctx *c, pk_indicator *ind) {
     }
     if (!ind->source)
         ind->source = c->defsource;
-    if (c->list->n >= PK_LOAD_MAX_ITEMS)
+    size_t have = c->list ? c->list->n : c->pack->n;
+    if (have >= PK_LOAD_MAX_ITEMS)
         return pk_ld_fatal(c, "more than %u indicators", PK_LOAD_MAX_ITEMS);
-    if (!pk_ind_list_add(c->list, ind))
+    if (c->list && !pk_ind_list_add(c->list, ind))
         return pk_ld_fatal(c, "out of memory");
+    if (!c->list) {
+        int rc = pk_ind_pack_add(c->pack, ind);
+        if (rc < 0)
+            return pk_ld_fatal(c, "out of memory");
+        if (rc == 0) {        /* the readers hand over parsed values only */
+            pk_ld_issue(c, 0, "invalid %s value", pk_ind_type_name((pk_ind_type)ind->type));
+            return 0;
+        }
+    }
     c->rep->loaded++;
     if (ind->type < PK_IND__COUNT)
         c->rep->by_type[ind->type]++;
@@ -129,6 +146,8 @@ pk_ind_format pk_ind_detect_format(const char *buf, size_t len) {
     while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
                        buf[i] == '\n'))
         i++;
+    if (len - i >= 9 && memcmp(buf + i, "{\"value\":", 9) == 0)
+        return PK_FMT_JSONL;
     if (i < len && (buf[i] == '{' || buf[i] == '['))
         return PK_FMT_STIX;
     return detect_lines(buf, len);
@@ -140,6 +159,7 @@ const char *pk_ind_format_name(pk_ind_format f) {
     case PK_FMT_STIX: return "stix";
     case PK_FMT_IPREP: return "iprep";
     case PK_FMT_PLAIN: return "plain";
+    case PK_FMT_JSONL: return "picket-jsonl";
     default: return "unknown";
     }
 }
@@ -166,22 +186,24 @@ static int load_memory(pk_ldctx *c, const char *buf, size_t len) {
     const pk_line_format *lf = line_format(c->rep->format);
     if (c->rep->format == PK_FMT_STIX)
         return pk_load_stix(c, buf, len);
+    if (c->rep->format == PK_FMT_JSONL)
+        return pk_load_jsonl(c, buf, len);
     if (lf)
         return pk_ld_lines_buffer(c, lf, buf, len);
     return pk_ld_fatal(c, "not a text indicator file (binary or UTF-16)");
 }
 
 static void start_report(pk_load_report *rep, pk_ldctx *c, pk_ind_list *l,
-                         const char *name, int64_t now) {
+                         pk_ind_pack *p, const char *name, int64_t now) {
     memset(rep, 0, sizeof *rep);
     rep->path = name ? name : "(buffer)";
-    *c = (pk_ldctx){l, rep, rep->path, base_name(rep->path), now};
+    *c = (pk_ldctx){l, p, rep, rep->path, base_name(rep->path), now};
 }
 
 int pk_ind_load_buffer(pk_ind_list *l, const char *name, const char *buf,
                        size_t len, int64_t now, pk_load_report *rep) {
     pk_ldctx c;
-    start_report(rep, &c, l, name, now);
+    start_report(rep, &c, l, NULL, name, now);
     if (!buf && len > 0)
         return pk_ld_fatal(&c, "no data");
     if (len > PK_LOAD_MAX_FILE)
@@ -226,7 +248,7 @@ static int load_stream(pk_ldctx *c, FILE *f) {
     const pk_line_format *lf = line_format(c->rep->format);
     if (rc == 0 && lf)
         rc = pk_ld_lines_stream(c, lf, f, buf, have, cap);
-    else if (rc == 0 && c->rep->format != PK_FMT_STIX)
+    else if (rc == 0 && c->rep->format != PK_FMT_STIX && c->rep->format != PK_FMT_JSONL)
         rc = load_memory(c, buf, have);           /* the fatal "not text" */
     else if (rc == 0 && (rc = read_rest(c, f, &buf, &have, cap)) == 0)
         rc = load_memory(c, buf, have);
@@ -234,16 +256,27 @@ static int load_stream(pk_ldctx *c, FILE *f) {
     return rc;
 }
 
+static int load_file(pk_ldctx *c, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return pk_ld_fatal(c, "cannot read: %s", strerror(errno));
+    int rc = load_stream(c, f);
+    fclose(f);
+    return rc;
+}
+
 int pk_ind_load_file(pk_ind_list *l, const char *path, int64_t now,
                      pk_load_report *rep) {
     pk_ldctx c;
-    start_report(rep, &c, l, path, now);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return pk_ld_fatal(&c, "cannot read: %s", strerror(errno));
-    int rc = load_stream(&c, f);
-    fclose(f);
-    return rc;
+    start_report(rep, &c, l, NULL, path, now);
+    return load_file(&c, path);
+}
+
+int pk_ind_load_file_packed(pk_ind_pack *p, const char *path, int64_t now,
+                            pk_load_report *rep) {
+    pk_ldctx c;
+    start_report(rep, &c, NULL, p, path, now);
+    return load_file(&c, path);
 }
 
 /* ---- report ----------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ind_pack.h"
 #include "indicator.h"
 
 typedef enum pk_ind_format {
@@ -19,6 +20,7 @@ typedef enum pk_ind_format {
     PK_FMT_STIX,
     PK_FMT_IPREP,
     PK_FMT_PLAIN,
+    PK_FMT_JSONL,      /* picket-jsonl (pushed sets, see ind_jsonl.h) */
 } pk_ind_format;
 
 #define PK_LOAD_MAX_ISSUES 50   /* detailed issues kept; all are counted */
@@ -49,6 +51,12 @@ typedef struct pk_load_report {
  * defaults (source = file basename when a format has none). */
 int pk_ind_load_file(pk_ind_list *l, const char *path, int64_t now,
                      pk_load_report *rep);
+
+/* Same, into a pack (the match store's form: no full record per
+ * indicator on the way). An indicator a reader accepted but the pack cannot
+ * index is skipped with an issue. */
+int pk_ind_load_file_packed(pk_ind_pack *p, const char *path, int64_t now,
+                            pk_load_report *rep);
 
 /* Same, from memory (used by tests, fuzzers and pushed sets). name is used
  * in messages. */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "ind_load.h"
+#include "ind_pack.h"
 #include "indicator.h"
 
 #define PK_LOAD_MAX_FILE  (512u << 20)  /* bytes read from one file */
@@ -23,7 +24,8 @@
 #define PK_LOAD_MAX_LABEL 256u          /* source, partner, id: longer = skip */
 
 typedef struct pk_ldctx {
-    pk_ind_list *list;
+    pk_ind_list *list;        /* the indicators go here, */
+    pk_ind_pack *pack;        /* or, when list is NULL, here */
     pk_load_report *rep;
     const char *name;         /* file name for messages */
     const char *defsource;    /* source when the format gives none */
@@ -39,6 +41,10 @@ void pk_ld_unsupported(pk_ldctx *c, uint32_t line, const char *fmt, ...)
 /* Sets the fatal error, naming the file. Returns -1. */
 int pk_ld_fatal(pk_ldctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Room for `more` indicators in the list or pack (failing only means
+ * growth later). */
+void pk_ld_reserve(pk_ldctx *c, size_t more);
 
 /* Adds ind (default source, expiry, counters). 1 = loaded, 0 = expired,
  * -1 = out of memory or too many indicators (fatal error set). */
@@ -109,6 +115,11 @@ int pk_ld_lines_stream(pk_ldctx *c, const pk_line_format *fmt, FILE *f,
                        char *buf, size_t have, size_t cap);
 
 int pk_load_stix(pk_ldctx *c, const char *buf, size_t len);
+int pk_load_jsonl(pk_ldctx *c, const char *buf, size_t len);   /* ind_jsonl.c */
+
+/* Lines in buf[0..len) (newlines + 1): how many items to reserve room for.
+ * (ind_stream.c) */
+size_t pk_ld_count_lines(const char *buf, size_t len);
 
 /* ---- STIX patterns (ind_stix_pat.c) ----------------------------------------- */
 

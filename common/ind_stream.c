@@ -48,7 +48,7 @@ static int one_line(driver *d, const char *s, size_t n) {
     return d->fmt->line(d->c, d->state, d->no, s, n);
 }
 
-static size_t count_lines(const char *buf, size_t len) {
+size_t pk_ld_count_lines(const char *buf, size_t len) {
     size_t lines = 1;
     for (const char *p = buf, *e = buf + len;
          p < e && (p = memchr(p, '\n', (size_t)(e - p))); p++)
@@ -59,7 +59,7 @@ static size_t count_lines(const char *buf, size_t len) {
 static void reserve(driver *d, size_t lines) {
     if (lines > PK_LOAD_MAX_ITEMS)
         lines = PK_LOAD_MAX_ITEMS;
-    pk_ind_list_reserve(d->c->list, lines);   /* failing only means growth later */
+    pk_ld_reserve(d->c, lines);
 }
 
 static size_t bom_len(const char *buf, size_t len) {
@@ -85,7 +85,7 @@ int pk_ld_lines_buffer(pk_ldctx *c, const pk_line_format *fmt, const char *buf,
     const char *p = buf ? buf : "";
     size_t skip = bom_len(p, len), used = 0;
     int rc = begin(&d);
-    reserve(&d, count_lines(p, len));
+    reserve(&d, pk_ld_count_lines(p, len));
     if (rc == 0)
         rc = run_lines(&d, p + skip, len - skip, &used);
     if (rc == 0 && skip + used < len)
@@ -96,7 +96,7 @@ int pk_ld_lines_buffer(pk_ldctx *c, const pk_line_format *fmt, const char *buf,
 
 /* Expected indicators in the file, from the lines in its first chunk. */
 static size_t estimate_lines(FILE *f, const char *buf, size_t have, size_t cap) {
-    size_t lines = count_lines(buf, have);
+    size_t lines = pk_ld_count_lines(buf, have);
     struct stat st;
     if (have < cap || fstat(fileno(f), &st) != 0 || st.st_size <= 0)
         return lines;

@@ -113,6 +113,14 @@ static int format_net(const pk_indicator *ind, int len, int max, char *buf,
     return 0;
 }
 
+int pk_ind_addr_text(const pk_indicator *ind, char *buf, size_t cap) {
+    int max = ind->family == 4 ? 32 : 128;
+    int len = ind->type == PK_IND_CIDR && ind->prefix_len < max ? ind->prefix_len : max;
+    if (ind->family != 4 && ind->family != 6)
+        return -1;
+    return format_net(ind, len, max, buf, cap);
+}
+
 static int set_address(pk_indicator *ind, const char *in, size_t n, char *buf,
                        size_t cap, const char **why) {
     const char *slash = memchr(in, '/', n);

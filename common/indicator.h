@@ -121,6 +121,10 @@ int pk_url_normalize(const char *in, size_t n, char *out, size_t outcap);
 int pk_ind_set_value(pk_indicator *ind, pk_ind_type t, const char *in,
                      size_t n, char *buf, size_t cap, const char **why);
 
+/* Canonical text of an address indicator's addr ("a", or "a/len" for a
+ * CIDR) into buf. 0, or -1 when it does not fit or family is not 4/6. */
+int pk_ind_addr_text(const pk_indicator *ind, char *buf, size_t cap);
+
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool pk_utf8_valid(const char *s, size_t n);
 

@@ -24,13 +24,13 @@ const char *pk_istore_version(const pk_istore *s) { return s ? s->version : ""; 
 
 size_t pk_istore_memory(const pk_istore *s) { return s ? s->memory : 0; }
 
-const pk_indicator *pk_istore_items(const pk_istore *s, size_t *n) {
-    if (n)
-        *n = s ? s->n : 0;
-    return s ? s->items : NULL;
+const pk_indicator *pk_istore_item(const pk_istore *s, size_t i, pk_ind_view *v) {
+    return pk_ind_pack_get(&s->pack, i, v);
 }
 
 /* ---- picking among indicators that share a key ------------------------------------- */
+
+#define NO_ITEM UINT32_MAX
 
 static bool in_scope(const pk_indicator *it, uint8_t proto, uint16_t port) {
     return (it->proto == 0 || it->proto == proto) &&
@@ -42,8 +42,8 @@ static uint32_t first_item(const pk_istore *s, uint32_t ref) {
 }
 
 /* The first indicator (in list order) of an allowed type and in scope. */
-static const pk_indicator *pick(const pk_istore *s, uint32_t ref,
-                                unsigned types, uint8_t proto, uint16_t port) {
+static uint32_t pick(const pk_istore *s, uint32_t ref, unsigned types,
+                     uint8_t proto, uint16_t port) {
     const uint32_t *run = &ref;
     uint32_t count = 1;
     if (ref & PK_ITAB_RUN) {
@@ -51,55 +51,63 @@ static const pk_indicator *pick(const pk_istore *s, uint32_t ref,
         count = *run++;
     }
     for (uint32_t k = 0; k < count; k++) {
-        const pk_indicator *it = &s->items[run[k]];
+        const pk_indicator *it = pk_item_meta(s, run[k]);
         if ((types >> it->type & 1u) && in_scope(it, proto, port))
-            return it;
+            return run[k];
     }
-    return NULL;
+    return NO_ITEM;
+}
+
+/* The result of a lookup: item i rebuilt into out, or NULL. */
+static const pk_indicator *found(const pk_istore *s, uint32_t i, pk_ind_view *out) {
+    return i == NO_ITEM ? NULL : pk_ind_pack_get(&s->pack, i, out);
 }
 
 /* ---- addresses ------------------------------------------------------------------------ */
 
-static const pk_indicator *find_v4(const pk_istore *s, const pk_itab *t,
-                                   uint32_t key, uint8_t proto, uint16_t port) {
+static uint32_t find_v4(const pk_istore *s, const pk_itab *t, uint32_t key,
+                        uint8_t proto, uint16_t port) {
     uint32_t pos = pk_itab_first(t, pk_hash_u32(key));
     const pk_islot *sl = pk_itab_next_match(t, key, &pos);
-    return sl ? pick(s, sl->ref, ~0u, proto, port) : NULL;
+    return sl ? pick(s, sl->ref, ~0u, proto, port) : NO_ITEM;
 }
 
-static const pk_indicator *find_v6(const pk_istore *s, const pk_itab *t,
-                                   const uint8_t *addr, int len, uint8_t proto,
-                                   uint16_t port) {
+static uint32_t find_v6(const pk_istore *s, const pk_itab *t,
+                        const uint8_t *addr, int len, uint8_t proto,
+                        uint16_t port) {
     uint64_t h = pk_v6_hash(addr, len);
     uint32_t pos = pk_itab_first(t, (uint32_t)(h >> 32));
     const pk_islot *sl;
     while ((sl = pk_itab_next_match(t, (uint32_t)h, &pos)))
-        if (memcmp(s->items[first_item(s, sl->ref)].addr, addr, 16) == 0)
+        if (memcmp(pk_item_text(s, first_item(s, sl->ref)), addr, 16) == 0)
             return pick(s, sl->ref, ~0u, proto, port);
-    return NULL;
+    return NO_ITEM;
 }
 
-static const pk_indicator *match_v4(const pk_istore *s, const uint8_t *addr,
-                                    uint8_t proto, uint16_t port) {
-    uint32_t key = pk_be32(addr), top = key >> 16;
-    const pk_indicator *it = s->v4.n ? find_v4(s, &s->v4, key, proto, port) : NULL;
-    bool wide = s->wide4[top / 64] >> (top % 64) & 1u;
-    for (unsigned i = 0; !it && i < s->nlens4; i++) {
+static uint32_t match_v4(const pk_istore *s, const uint8_t *addr,
+                         uint8_t proto, uint16_t port) {
+    uint32_t key = pk_be32(addr);
+    uint32_t it = s->v4.n ? find_v4(s, &s->v4, key, proto, port) : NO_ITEM;
+    bool wide = pk_bit(s->wide4, key >> 16), narrow = pk_bit(s->narrow4, key >> 24);
+    for (unsigned i = 0; it == NO_ITEM && i < s->nlens4; i++) {
         int len = s->lens4[i];
-        if (len >= 16 && !wide)
+        if (len >= 16 ? !wide : len >= 8 && !narrow)
             continue;
         it = find_v4(s, &s->cidr4[len], key & pk_mask4(len), proto, port);
     }
     return it;
 }
 
-static const pk_indicator *match_v6(const pk_istore *s, const uint8_t *addr,
-                                    uint8_t proto, uint16_t port) {
-    const pk_indicator *it = s->v6.n ? find_v6(s, &s->v6, addr, 128, proto, port)
-                                     : NULL;
+static uint32_t match_v6(const pk_istore *s, const uint8_t *addr,
+                         uint8_t proto, uint16_t port) {
+    uint32_t it = s->v6.n ? find_v6(s, &s->v6, addr, 128, proto, port) : NO_ITEM;
     uint8_t net[16];
-    for (unsigned i = 0; !it && i < s->nlens6; i++) {
+    bool deep = pk_bit(s->deep6, pk_deep6_bit(addr));
+    bool wide = pk_bit(s->wide6, pk_be32(addr) >> 16);
+    for (unsigned i = 0; it == NO_ITEM && i < s->nlens6; i++) {
         int len = s->lens6[i];
+        if (len >= 32 ? !deep : len >= 16 && !wide)
+            continue;
         pk_mask6(addr, len, net);
         it = find_v6(s, &s->cidr6[len], net, len, proto, port);
     }
@@ -108,33 +116,33 @@ static const pk_indicator *match_v6(const pk_istore *s, const uint8_t *addr,
 
 const pk_indicator *pk_istore_match_addr(const pk_istore *s, int family,
                                          const uint8_t *addr, uint8_t proto,
-                                         uint16_t port) {
+                                         uint16_t port, pk_ind_view *out) {
     if (!s || !addr)
         return NULL;
     if (family == 4)
-        return match_v4(s, addr, proto, port);
+        return found(s, match_v4(s, addr, proto, port), out);
     if (family == 6)
-        return match_v6(s, addr, proto, port);
+        return found(s, match_v6(s, addr, proto, port), out);
     return NULL;
 }
 
 /* ---- names and exact strings ---------------------------------------------------------- */
 
-static const pk_indicator *find_str(const pk_istore *s, int cls, const char *v,
-                                    size_t n, unsigned types, uint8_t proto,
-                                    uint16_t port) {
+static uint32_t find_str(const pk_istore *s, int cls, const char *v, size_t n,
+                         unsigned types, uint8_t proto, uint16_t port) {
     if (s->strs.n == 0)
-        return NULL;
+        return NO_ITEM;
     uint64_t h = pk_str_hash(cls, v, n);
     uint32_t pos = pk_itab_first(&s->strs, (uint32_t)(h >> 32));
     const pk_islot *sl;
     while ((sl = pk_itab_next_match(&s->strs, (uint32_t)h, &pos))) {
-        const pk_indicator *it = &s->items[first_item(s, sl->ref)];
-        if (pk_str_class(it->type) == cls && strlen(it->value) == n &&
-            memcmp(it->value, v, n) == 0)
+        uint32_t first = first_item(s, sl->ref);
+        const char *text = pk_item_text(s, first);
+        if (pk_str_class(pk_item_meta(s, first)->type) == cls &&
+            strnlen(text, n + 1) == n && memcmp(text, v, n) == 0)
             return pick(s, sl->ref, types, proto, port);
     }
-    return NULL;
+    return NO_ITEM;
 }
 
 static unsigned name_types(pk_field field) {
@@ -163,7 +171,8 @@ static size_t trim_name(const char *name, size_t len) {
 
 const pk_indicator *pk_istore_match_name(const pk_istore *s, pk_field field,
                                          const char *name, size_t len,
-                                         uint8_t proto, uint16_t port) {
+                                         uint8_t proto, uint16_t port,
+                                         pk_ind_view *out) {
     unsigned types = name_types(field);
     if (!s || !name || !types)
         return NULL;
@@ -183,10 +192,10 @@ const pk_indicator *pk_istore_match_name(const pk_istore *s, pk_field field,
     }
     unsigned labels = pk_label_bit(buf, n);
     for (size_t off = 0; off < n; labels -= labels < 31 ? 1 : 0) {
-        const pk_indicator *it = labels >= 31 || (s->name_labels >> labels & 1u)
-            ? find_str(s, SC_NAME, buf + off, n - off, types, proto, port) : NULL;
-        if (it)
-            return it;
+        uint32_t it = labels >= 31 || (s->name_labels >> labels & 1u)
+            ? find_str(s, SC_NAME, buf + off, n - off, types, proto, port) : NO_ITEM;
+        if (it != NO_ITEM)
+            return found(s, it, out);
         const char *dot = memchr(buf + off, '.', n - off);
         if (!dot)
             break;
@@ -195,13 +204,12 @@ const pk_indicator *pk_istore_match_name(const pk_istore *s, pk_field field,
     return NULL;
 }
 
-static const pk_indicator *match_fingerprint(const pk_istore *s, int cls,
-                                             const char *v, size_t len,
-                                             size_t want, unsigned types,
-                                             uint8_t proto, uint16_t port) {
+static uint32_t match_fingerprint(const pk_istore *s, int cls, const char *v,
+                                  size_t len, size_t want, unsigned types,
+                                  uint8_t proto, uint16_t port) {
     char buf[40];
     if (len != want)
-        return NULL;
+        return NO_ITEM;
     for (size_t i = 0; i < len; i++)
         buf[i] = (v[i] >= 'A' && v[i] <= 'Z') ? (char)(v[i] + 32) : v[i];
     return find_str(s, cls, buf, len, types, proto, port);
@@ -209,19 +217,20 @@ static const pk_indicator *match_fingerprint(const pk_istore *s, int cls,
 
 const pk_indicator *pk_istore_match_exact(const pk_istore *s, pk_field field,
                                           const char *value, size_t len,
-                                          uint8_t proto, uint16_t port) {
+                                          uint8_t proto, uint16_t port,
+                                          pk_ind_view *out) {
     if (!s || !value)
         return NULL;
     if (field == PK_FIELD_TLS_JA3)
-        return match_fingerprint(s, SC_JA3, value, len, 32, 1u << PK_IND_JA3,
-                                 proto, port);
+        return found(s, match_fingerprint(s, SC_JA3, value, len, 32,
+                                          1u << PK_IND_JA3, proto, port), out);
     if (field == PK_FIELD_TLS_JA4)
-        return match_fingerprint(s, SC_JA4, value, len, 36, 1u << PK_IND_JA4,
-                                 proto, port);
+        return found(s, match_fingerprint(s, SC_JA4, value, len, 36,
+                                          1u << PK_IND_JA4, proto, port), out);
     if (field != PK_FIELD_HTTP_URL || s->strs.n == 0)
         return NULL;
     char buf[PK_IND_VALUE_MAX + 1];
     int n = pk_url_normalize(value, len, buf, sizeof buf);
-    return n < 0 ? NULL : find_str(s, SC_URL, buf, (size_t)n,
-                                   1u << PK_IND_URL, proto, port);
+    return n < 0 ? NULL : found(s, find_str(s, SC_URL, buf, (size_t)n,
+                                            1u << PK_IND_URL, proto, port), out);
 }

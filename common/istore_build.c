@@ -1,10 +1,11 @@
 /* istore_build.c - builds the immutable indicator store from a list.
  *
  * Why it exists: building is the only time the store changes. It runs off
- * the capture thread: it checks each indicator's parsed form, sizes every
- * table once, inserts item indices, folds indicators that share a value
- * (several feeds) into runs kept in list order, and computes the content
- * version. After that the store is only read.
+ * the capture thread: it takes a pack of indicators (ind_pack.c: parsed,
+ * normalised, 8 bytes each plus the value), sizes every table once, inserts
+ * item indices, folds indicators that share a value (several feeds) into
+ * runs kept in list order, and computes the content version. After that
+ * the store is only read.
  */
 #include "istore_int.h"
 
@@ -17,62 +18,12 @@ typedef struct builder {
     size_t runs_cap;
 } builder;
 
-/* ---- preparing items ---------------------------------------------------------- */
-
-static bool is_ip_type(int t) {
-    return t == PK_IND_IPV4 || t == PK_IND_IPV6 || t == PK_IND_CIDR;
-}
-
-/* Quick test that a string value is already in normalised form. */
-static bool looks_normal(const char *v) {
-    size_t n = 0;
-    for (; v[n]; n++) {
-        char c = v[n];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '-' || c == '_') || (c == '.' && v[n + 1] == '.'))
-            return false;
-    }
-    return n > 0 && n <= 253 && v[0] != '.' && v[n - 1] != '.';
-}
-
-/* Makes an item usable: parses addresses pushed without addr/family and
- * normalises values that are not yet normal. false = cannot be indexed. */
-static bool prepare_item(pk_ind_list *l, pk_indicator *it) {
-    char buf[PK_IND_VALUE_MAX + 1];
-    if (!it->value || it->type >= PK_IND__COUNT)
-        return false;
-    bool ip = is_ip_type(it->type);
-    if (ip && (it->family == 4 || it->family == 6))
-        return true;
-    if (!ip && it->type != PK_IND_URL && looks_normal(it->value))
-        return it->type != PK_IND_JA3 || strlen(it->value) == 32;
-    pk_indicator tmp = *it;
-    if (pk_ind_set_value(&tmp, (pk_ind_type)it->type, it->value,
-                         strlen(it->value), buf, sizeof buf, NULL) < 0)
-        return false;
-    tmp.value = strcmp(buf, it->value) == 0
-        ? it->value : pk_arena_strndup(&l->strings, buf, strlen(buf));
-    if (!tmp.value)
-        return false;
-    *it = tmp;
-    return true;
-}
-
-/* Drops items that cannot be indexed, keeping the order. */
-static void prepare_all(pk_ind_list *l) {
-    size_t w = 0;
-    for (size_t i = 0; i < l->n; i++)
-        if (prepare_item(l, &l->items[i]))
-            l->items[w++] = l->items[i];
-    l->n = w;
-}
-
 /* ---- sizing ------------------------------------------------------------------- */
 
 #define NTABLES (3 + 33 + 129)
 
 /* Tables in one numbering: v4, v6, strings, cidr4[0..32], cidr6[0..128]. */
-static size_t table_index(const pk_indicator *it) {
+static size_t table_index(const pk_indicator *it) {   /* it: item's meta */
     switch (it->type) {
     case PK_IND_IPV4: return 0;
     case PK_IND_IPV6: return 1;
@@ -88,14 +39,14 @@ static pk_itab *table_at(pk_istore *s, size_t k) {
          : k < 36 ? &s->cidr4[k - 3] : &s->cidr6[k - 36];
 }
 
-static pk_itab *table_of(pk_istore *s, const pk_indicator *it) {
-    return table_at(s, table_index(it));
+static pk_itab *table_of(pk_istore *s, uint32_t i) {
+    return table_at(s, table_index(pk_item_meta(s, i)));
 }
 
 static int size_tables(pk_istore *s) {
     size_t count[NTABLES] = {0};
     for (size_t i = 0; i < s->n; i++)
-        count[table_index(&s->items[i])]++;
+        count[table_index(pk_item_meta(s, (uint32_t)i))]++;
     for (size_t k = 0; k < NTABLES; k++)
         if (pk_itab_init(table_at(s, k), count[k]) < 0)
             return -1;
@@ -106,13 +57,14 @@ static int size_tables(pk_istore *s) {
 
 static bool eq_v6(const void *ctx, uint32_t a, uint32_t b) {
     const pk_istore *s = ctx;
-    return memcmp(s->items[a].addr, s->items[b].addr, 16) == 0;
+    return memcmp(pk_item_text(s, a), pk_item_text(s, b), 16) == 0;
 }
 
 static bool eq_str(const void *ctx, uint32_t a, uint32_t b) {
     const pk_istore *s = ctx;
-    return pk_str_class(s->items[a].type) == pk_str_class(s->items[b].type) &&
-           strcmp(s->items[a].value, s->items[b].value) == 0;
+    return pk_str_class(pk_item_meta(s, a)->type) ==
+               pk_str_class(pk_item_meta(s, b)->type) &&
+           strcmp(pk_item_text(s, a), pk_item_text(s, b)) == 0;
 }
 
 static int chain(builder *b, uint32_t head, uint32_t item) {
@@ -131,17 +83,19 @@ static int chain(builder *b, uint32_t head, uint32_t item) {
 
 static int index_item(builder *b, uint32_t i) {
     pk_istore *s = b->s;
-    const pk_indicator *it = &s->items[i];
-    pk_itab *t = table_of(s, it);
+    const pk_indicator *it = pk_item_meta(s, i);
+    const uint8_t *val = (const uint8_t *)pk_item_text(s, i);
+    pk_itab *t = table_of(s, i);
     uint32_t key, hash;
     pk_itab_eq eq = NULL;
     if (t == &s->v4 || (it->type == PK_IND_CIDR && it->family == 4)) {
-        key = pk_be32(it->addr);
+        key = pk_be32(val);
         hash = pk_hash_u32(key);
     } else {
         uint64_t h = t == &s->strs
-            ? pk_str_hash(pk_str_class(it->type), it->value, strlen(it->value))
-            : pk_v6_hash(it->addr, it->type == PK_IND_CIDR ? it->prefix_len : 128);
+            ? pk_str_hash(pk_str_class(it->type), (const char *)val,
+                          strlen((const char *)val))
+            : pk_v6_hash(val, it->type == PK_IND_CIDR ? it->prefix_len : 128);
         key = (uint32_t)h;
         hash = (uint32_t)(h >> 32);
         eq = t == &s->strs ? eq_str : eq_v6;
@@ -199,6 +153,20 @@ static int index_all(builder *b) {
     return 0;
 }
 
+/* Sets the prefix filters' bits for one network (see istore_int.h). */
+static void note_filter(pk_istore *s, const pk_indicator *it, const uint8_t *net) {
+    uint32_t top = pk_be32(net);
+    int len = it->prefix_len;
+    if (it->family == 4 && len >= 16)
+        pk_bit_set(s->wide4, top >> 16);
+    else if (it->family == 4 && len >= 8)
+        pk_bit_set(s->narrow4, top >> 24);
+    else if (it->family == 6 && len >= 32)
+        pk_bit_set(s->deep6, pk_deep6_bit(net));
+    else if (it->family == 6 && len >= 16)
+        pk_bit_set(s->wide6, top >> 16);
+}
+
 static void note_prefixes(pk_istore *s) {
     for (int l = 32; l >= 0; l--)
         if (s->cidr4[l].n)
@@ -206,14 +174,13 @@ static void note_prefixes(pk_istore *s) {
     for (int l = 128; l >= 0; l--)
         if (s->cidr6[l].n)
             s->lens6[s->nlens6++] = (uint8_t)l;
-    for (size_t i = 0; i < s->n; i++) {
-        const pk_indicator *it = &s->items[i];
+    for (uint32_t i = 0; i < s->n; i++) {
+        const pk_indicator *it = pk_item_meta(s, i);
+        const char *v = pk_item_text(s, i);
         if (pk_str_class(it->type) == SC_NAME)
-            s->name_labels |= 1u << pk_label_bit(it->value, strlen(it->value));
-        if (it->type == PK_IND_CIDR && it->family == 4 && it->prefix_len >= 16) {
-            uint32_t top = pk_be32(it->addr) >> 16;
-            s->wide4[top / 64] |= 1ull << (top % 64);
-        }
+            s->name_labels |= 1u << pk_label_bit(v, strlen(v));
+        if (it->type == PK_IND_CIDR)
+            note_filter(s, it, (const uint8_t *)v);
     }
 }
 
@@ -224,22 +191,21 @@ static void free_tables(pk_istore *s) {
 }
 
 static size_t memory_of(pk_istore *s) {
-    size_t m = sizeof *s + s->n * sizeof *s->items + s->strings.used_bytes +
-               s->nruns * sizeof *s->runs;
+    size_t m = sizeof *s + pk_ind_pack_bytes(&s->pack) + s->nruns * sizeof *s->runs;
     for (size_t k = 0; k < NTABLES; k++)
         m += pk_itab_bytes(table_at(s, k));
     return m;
 }
 
-pk_istore *pk_istore_build(pk_ind_list *l) {
-    if (!l || l->n >= PK_ITAB_MAX_ITEMS)
+pk_istore *pk_istore_build_pack(pk_ind_pack *p) {
+    if (!p || p->n >= PK_ITAB_MAX_ITEMS)
         return NULL;
     pk_istore *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    prepare_all(l);
-    s->items = l->items;
-    s->n = l->n;
+    pk_ind_pack_trim(p);
+    s->pack = *p;
+    s->n = p->n;
     builder b = {s, NULL, NULL, 0};
     int rc = size_tables(s) == 0 && index_all(&b) == 0 ? 0 : -1;
     free(b.next);
@@ -251,13 +217,35 @@ pk_istore *pk_istore_build(pk_ind_list *l) {
         free(s);
         return NULL;
     }
-    if (s->n > 0 && s->n < l->cap) {
-        pk_indicator *shrunk = realloc(l->items, s->n * sizeof *shrunk);
-        s->items = shrunk ? shrunk : l->items;
+    if (s->runs && s->nruns < b.runs_cap) {
+        uint32_t *r = realloc(s->runs, s->nruns * sizeof *r);
+        s->runs = r ? r : s->runs;
     }
-    s->strings = l->strings;
-    pk_ind_list_init(l);
+    pk_ind_pack_init(p);
     s->memory = memory_of(s);
+    return s;
+}
+
+pk_istore *pk_istore_build(pk_ind_list *l) {
+    if (!l)
+        return NULL;
+    pk_ind_pack p;
+    pk_ind_pack_init(&p);
+    if (!pk_ind_pack_reserve(&p, l->n)) {
+        pk_ind_pack_free(&p);
+        return NULL;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        if (pk_ind_pack_add(&p, &l->items[i]) < 0) {
+            pk_ind_pack_free(&p);
+            return NULL;
+        }
+    pk_istore *s = pk_istore_build_pack(&p);
+    if (!s) {
+        pk_ind_pack_free(&p);
+        return NULL;
+    }
+    pk_ind_list_free(l);
     return s;
 }
 
@@ -265,7 +253,6 @@ void pk_istore_free(pk_istore *s) {
     if (!s)
         return;
     free_tables(s);
-    free(s->items);
-    pk_arena_free(&s->strings);
+    pk_ind_pack_free(&s->pack);
     free(s);
 }

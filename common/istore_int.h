@@ -9,19 +9,21 @@
 
 #include <string.h>
 
+#include "ind_pack.h"
 #include "istore.h"
 #include "itab.h"
 
 /* Classes of string keys in the one string table. */
 enum { SC_NAME = 1, SC_URL, SC_JA3, SC_JA4 };
 
+#define PK_DEEP6_BITS (1u << 20)
+
 #define PK_SEED_STR 0x6b3c9d2e51a7f04dull
 #define PK_SEED_V6  0x1f83d9abfb41bd6bull
 
 struct pk_istore {
-    pk_indicator *items;
-    size_t n;
-    pk_arena strings;
+    pk_ind_pack pack;         /* the indicators; table refs index its items */
+    size_t n;                 /* pack.n */
     pk_itab v4;               /* exact IPv4: key = address */
     pk_itab v6;               /* exact IPv6: key = hash tag */
     pk_itab strs;             /* names, URLs, JA3, JA4: key = hash tag */
@@ -30,7 +32,13 @@ struct pk_istore {
     uint8_t lens4[33], lens6[129];   /* lengths present, longest first */
     uint8_t nlens4, nlens6;
     uint32_t name_labels;     /* bit k: a name indicator has k labels (31 = more) */
+    /* Prefix filters: a lookup probes a prefix length's table only when
+     * the address's leading bits may hold a prefix of that length. */
     uint64_t wide4[1024];     /* bit per /16 holding a v4 prefix >= /16 */
+    uint64_t narrow4[4];      /* bit per /8 holding a v4 prefix /8../15 */
+    uint64_t wide6[1024];     /* bit per /16 holding a v6 prefix /16../31 */
+    uint64_t deep6[PK_DEEP6_BITS / 64];   /* bit per hash of the /32 holding
+                                             a v6 prefix >= /32 */
     uint32_t *runs;           /* [count, item...] for shared keys */
     size_t nruns;
     size_t memory;
@@ -70,12 +78,33 @@ static inline void pk_mask6(const uint8_t *in, int len, uint8_t *out) {
     }
 }
 
+static inline bool pk_bit(const uint64_t *set, uint32_t k) {
+    return set[k / 64] >> (k % 64) & 1u;
+}
+
+static inline void pk_bit_set(uint64_t *set, uint32_t k) {
+    set[k / 64] |= 1ull << (k % 64);
+}
+
+static inline uint32_t pk_deep6_bit(const uint8_t *addr) {
+    return pk_hash_u32(pk_be32(addr)) & (PK_DEEP6_BITS - 1);
+}
+
 /* Bit for a name's label count in name_labels. */
 static inline unsigned pk_label_bit(const char *name, size_t n) {
     unsigned labels = 1;
     for (size_t i = 0; i < n && labels < 31; i++)
         labels += name[i] == '.';
     return labels;
+}
+
+/* Item i's shared part (type, family, prefix, scope) and value bytes. */
+static inline const pk_indicator *pk_item_meta(const pk_istore *s, uint32_t i) {
+    return pk_ind_pack_meta(&s->pack, i);
+}
+
+static inline const char *pk_item_text(const pk_istore *s, uint32_t i) {
+    return (const char *)pk_ind_pack_value(&s->pack, i);
 }
 
 /* Fills s->version (see istore_build.c). -1 when out of memory. */

@@ -7,6 +7,9 @@
  * independent 64-bit hashes); the hashes are combined with order-free sums
  * (a multiset hash: no sort, no temporary array the size of the set), and
  * SHA-256 over the count and the sums, cut to 16 hex digits, is the version.
+ * An address or network is hashed as its packed bytes and prefix length (the
+ * canonical text follows from them; formatting a million addresses would
+ * cost more than the rest of the load).
  */
 #include "istore_int.h"
 
@@ -20,23 +23,32 @@ typedef struct multiset {
     uint64_t count, sum_a, sum_b, sum_mix;
 } multiset;
 
-static uint64_t tuple_hash(const pk_indicator *it, const size_t len[3],
-                           uint64_t seed) {
-    uint64_t h = seed ^ ((uint64_t)it->type << 8 | it->tlp);
-    h = pk_hash64(it->value, len[0], h);
-    h = pk_hash64(it->source ? it->source : "", len[1], h);
-    return pk_hash64(it->partner ? it->partner : "", len[2], h);
+static bool is_ip_type(int t) {
+    return t == PK_IND_IPV4 || t == PK_IND_IPV6 || t == PK_IND_CIDR;
 }
 
-static void add_item(multiset *m, const pk_indicator *it) {
-    size_t len[3] = {strlen(it->value), it->source ? strlen(it->source) : 0,
-                     it->partner ? strlen(it->partner) : 0};
-    uint64_t a = tuple_hash(it, len, SEED_A), b = tuple_hash(it, len, SEED_B);
+static uint64_t tuple_hash(const pk_indicator *m, const uint8_t *val,
+                           const size_t len[3], uint64_t seed) {
+    uint64_t h = seed ^ ((uint64_t)m->type << 8 | m->tlp);
+    if (is_ip_type(m->type))
+        h ^= (uint64_t)m->prefix_len << 16 | (uint64_t)m->family << 24;
+    h = pk_hash64(val, len[0], h);
+    h = pk_hash64(m->source ? m->source : "", len[1], h);
+    return pk_hash64(m->partner ? m->partner : "", len[2], h);
+}
+
+/* Item i of the store: m its shared part, val its packed value. */
+static void add_item(multiset *ms, const pk_indicator *m, const uint8_t *val) {
+    size_t vlen = !is_ip_type(m->type) ? strlen((const char *)val)
+                : m->family == 4 ? 4 : 16;
+    size_t len[3] = {vlen, m->source ? strlen(m->source) : 0,
+                     m->partner ? strlen(m->partner) : 0};
+    uint64_t a = tuple_hash(m, val, len, SEED_A), b = tuple_hash(m, val, len, SEED_B);
     __uint128_t p = (__uint128_t)(a | 1) * (b | 1);
-    m->count++;
-    m->sum_a += a;
-    m->sum_b += b;
-    m->sum_mix += (uint64_t)p ^ (uint64_t)(p >> 64);
+    ms->count++;
+    ms->sum_a += a;
+    ms->sum_b += b;
+    ms->sum_mix += (uint64_t)p ^ (uint64_t)(p >> 64);
 }
 
 static void put_be64(uint8_t *p, uint64_t v) {
@@ -46,8 +58,8 @@ static void put_be64(uint8_t *p, uint64_t v) {
 
 int pk_istore_compute_version(pk_istore *s) {
     multiset m = {0};
-    for (size_t i = 0; i < s->n; i++)
-        add_item(&m, &s->items[i]);
+    for (uint32_t i = 0; i < s->n; i++)
+        add_item(&m, pk_item_meta(s, i), (const uint8_t *)pk_item_text(s, i));
     uint8_t block[32], sum[EVP_MAX_MD_SIZE];
     unsigned sumlen = 0;
     put_be64(block, m.count);

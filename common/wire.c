@@ -205,10 +205,22 @@ static bool check_error(wire_check *wc, json_t *o) {
     return need_str(wc, o, "reason", 0, WIRE_REASON_MAX, true);
 }
 
+/* Optional "part"/"parts": both or neither, 1 <= part <= parts. */
+static bool check_parts(wire_check *wc, json_t *o) {
+    json_t *part = json_object_get(o, "part"), *parts = json_object_get(o, "parts");
+    if (!part && !parts) return true;
+    if (!part || !parts) {
+        set_err(wc->err, wc->errlen, "bad_member: \"part\" and \"parts\" go together");
+        return false;
+    }
+    return need_int(wc, o, "parts", 1, PK_WIRE_MAX_PARTS, true) &&
+           need_int(wc, o, "part", 1, json_integer_value(parts), true);
+}
+
 static bool check_indicators(wire_check *wc, json_t *o) {
     return need_version(wc, o, true) &&
            need_str(wc, o, "format", 1, WIRE_SHORT_MAX, true) &&
-           need_str(wc, o, "data", 0, SIZE_MAX, true);
+           need_str(wc, o, "data", 0, SIZE_MAX, true) && check_parts(wc, o);
 }
 
 static bool check_stats(wire_check *wc, json_t *o) {

@@ -16,6 +16,9 @@
  *             N = highest seq of this sensor already applied to Redis
  *     ack     {"type":"ack","seq":N}   every seq <= N is applied: drop it
  *     indicators {"type":"indicators","version":V,"format":F,"data":TEXT}
+ *             a set too large for one frame is sent as n messages of the
+ *             same version with "part":i,"parts":n (1 <= i <= n <= 1024),
+ *             their TEXTs concatenated in order (see ind_push.h)
  *     error   {"type":"error","reason":TEXT}  (then the collector closes)
  */
 #ifndef PICKET_WIRE_H
@@ -29,6 +32,7 @@
 #define PK_WIRE_MAX_FRAME (1u << 20)     /* default frame limit: 1 MiB */
 #define PK_WIRE_MAX_BATCH 512            /* alerts per "alerts" message */
 #define PK_WIRE_MAX_DEPTH 32             /* JSON nesting accepted */
+#define PK_WIRE_MAX_PARTS 1024           /* "parts" of one indicator set */
 
 typedef enum pk_wire_frame_status {
     PK_FRAME_OK = 0,       /* *frame_len bytes (header included) form a frame */

@@ -6,7 +6,8 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config clang
   libpcap-dev libevent-dev libhiredis-dev libjansson-dev libssl-dev libcmocka-dev
-  redis-server redis-tools openssl tcpreplay tshark iproute2 python3 curl procps
+  redis-server redis-tools openssl tcpreplay tshark iproute2 kmod python3 curl procps
+  chromium
 )
 
 missing=()

@@ -97,8 +97,13 @@ void pk_capture_close(pk_capture *c) {
     c->pcap = NULL;
 }
 
-/* Sleeps until this packet's place on the capture's own time line. */
-static void pace(pk_capture *c, int64_t ts, const pk_capture_signals *sig) {
+/* Sleeps until this packet's place on the capture's own time line. While it
+ * waits the capture thread holds nothing of the indicator store: each slice
+ * is a quiescent point (a reload is not held up by a long gap) and a chance
+ * to serve signals. */
+static void pace(pk_capture_loop *l, int64_t ts) {
+    pk_capture *c = l->cap;
+    const pk_capture_signals *sig = l->sig;
     if (c->cfg.replay_speed <= 0) return;
     if (!c->start_mono_usec) {
         c->start_mono_usec = mono_usec();
@@ -111,6 +116,8 @@ static void pace(pk_capture *c, int64_t ts, const pk_capture_signals *sig) {
         int64_t wait = due - now > 100000 ? 100000 : due - now;
         struct timespec d = {wait / 1000000, (wait % 1000000) * 1000};
         nanosleep(&d, NULL);
+        pk_sensor_idle(l->sensor);
+        if (l->tick) l->tick(l->tick_ctx);
     }
 }
 
@@ -162,7 +169,7 @@ static void show_progress(pk_capture *c, const pk_sensor *s) {
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *data) {
     pk_capture_loop *l = (pk_capture_loop *)user;
     int64_t ts = shifted(l->cap, (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec);
-    pace(l->cap, ts, l->sig);
+    pace(l, ts);
     if (l->cap->cfg.progress && (l->sensor->st.packets & 1023) == 0)
         show_progress(l->cap, l->sensor);
     pk_sensor_packet(l->sensor, data, h->caplen, h->len, ts);

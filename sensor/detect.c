@@ -32,7 +32,7 @@ static void raise_alert(pk_sensor *s, pk_flow *f, const pk_packet *p,
         .ts_usec = p->ts_usec,
         .flow_id = f->flow_id,
         .seq = s->next_alert_seq++,
-        .community_id = f->community_id,
+        .community_id = pk_flow_community_id(f),
         .pkt = p,
         .pcap_cnt = s->pcap_cnt,
         .pcap_filename = s->pcap_filename,
@@ -61,12 +61,13 @@ void pk_detect_value(pk_sensor *s, pk_flow *f, const pk_packet *p,
                      pk_field field, const char *value, size_t len) {
     const pk_istore *store = current_store(s);
     uint16_t port = p->dport;
+    pk_ind_view view;
     const pk_indicator *ind;
     if (field == PK_FIELD_DNS_QUERY || field == PK_FIELD_TLS_SNI ||
         field == PK_FIELD_HTTP_HOST)
-        ind = pk_istore_match_name(store, field, value, len, p->proto, port);
+        ind = pk_istore_match_name(store, field, value, len, p->proto, port, &view);
     else
-        ind = pk_istore_match_exact(store, field, value, len, p->proto, port);
+        ind = pk_istore_match_exact(store, field, value, len, p->proto, port, &view);
     if (ind) raise_alert(s, f, p, field, value, len, ind, store);
 }
 
@@ -75,8 +76,9 @@ static bool check_address(pk_sensor *s, pk_flow *f, const pk_packet *p,
                           const pk_istore *store, pk_field field,
                           const pk_ip_pair *ip, uint16_t port) {
     const uint8_t *addr = field == PK_FIELD_IP_SRC ? ip->src : ip->dst;
+    pk_ind_view view;
     const pk_indicator *ind =
-        pk_istore_match_addr(store, ip->family, addr, p->proto, port);
+        pk_istore_match_addr(store, ip->family, addr, p->proto, port, &view);
     if (!ind) return false;
     char text[64];
     inet_ntop(ip->family == 6 ? AF_INET6 : AF_INET, addr, text, sizeof text);

@@ -154,8 +154,7 @@ static void lru_push_tail(pk_flow_table *t, uint32_t idx1) {
 /* Removes a flow from its bucket chain and the LRU and frees its entry. */
 static void flow_remove(pk_flow_table *t, uint32_t idx1) {
     pk_flow *f = &t->flows[idx1 - 1];
-    uint32_t b = (uint32_t)key_hash(&f->key) & t->bucket_mask;
-    uint32_t *link = &t->buckets[b];
+    uint32_t *link = &t->buckets[f->bucket];
     while (*link && *link != idx1) link = &t->flows[*link - 1].hash_next;
     if (*link) *link = f->hash_next;
     lru_unlink(t, idx1);
@@ -200,11 +199,10 @@ static void flow_init(pk_flow_table *t, pk_flow *f, const pk_flow_key *k,
     f->initiator_is_a = !swapped;
     /* EVE consumers parse flow_id as a JSON number: keep it within 2^53. */
     f->flow_id = (mix64(h ^ (uint64_t)p->ts_usec) & ((1ULL << 51) - 1)) | 1;
-    const pk_ip_pair *ip = pk_packet_inner_ip(p);
-    bool icmp = p->proto == 1 || p->proto == 58;
-    pk_community_id(0, ip->family, ip->src, ip->dst, p->proto,
-                    icmp ? p->icmp_type : p->sport,
-                    icmp ? p->icmp_code : p->dport, f->community_id);
+    if (p->proto == 1 || p->proto == 58) {
+        f->icmp_type = p->icmp_type;
+        f->icmp_code = p->icmp_code;
+    }
     t->st.created++;
     t->st.active++;
 }
@@ -233,11 +231,27 @@ pk_flow *pk_flow_lookup(pk_flow_table *t, const pk_packet *p, int *dir,
     pk_flow *f = &t->flows[idx1 - 1];
     flow_init(t, f, &k, p, swapped, h);
     f->last_ts = p->ts_usec;
+    f->bucket = b;
     f->hash_next = t->buckets[b];
     t->buckets[b] = idx1;
     lru_push_tail(t, idx1);
     *created = true;
     return f;
+}
+
+/* Computed on first use: only flows that alert need it, and a SHA-1 per
+ * new flow would cost more than the rest of the flow's first packet. */
+const char *pk_flow_community_id(pk_flow *f) {
+    if (f->community_id[0]) return f->community_id;
+    const pk_flow_key *k = &f->key;
+    bool a = f->initiator_is_a;
+    bool icmp = k->proto == 1 || k->proto == 58;
+    pk_community_id(0, k->family, a ? k->addr_a : k->addr_b,
+                    a ? k->addr_b : k->addr_a, k->proto,
+                    icmp ? f->icmp_type : a ? k->port_a : k->port_b,
+                    icmp ? f->icmp_code : a ? k->port_b : k->port_a,
+                    f->community_id);
+    return f->community_id;
 }
 
 pk_stream_pool *pk_flow_stream_pool(pk_flow_table *t) { return t->pool; }

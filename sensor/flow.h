@@ -40,8 +40,10 @@ typedef struct pk_flow {
     uint8_t dirs_seen;              /* bit 0: a->b seen, bit 1: b->a seen */
     uint8_t addrs_missed;           /* the key's addresses matched nothing in
                                        store generation store_gen */
-    char community_id[PK_COMMUNITY_ID_LEN];
+    uint8_t icmp_type, icmp_code;   /* ICMP: of the first packet */
+    char community_id[PK_COMMUNITY_ID_LEN];   /* "" until pk_flow_community_id() */
     pk_stream dir[2];               /* 0 = from a, 1 = from b */
+    uint32_t bucket;                /* its hash bucket, for removal */
     /* indicators this flow already alerted on (hashes), for suppression */
     uint16_t seen_n, seen_cap;
     uint64_t seen_inline[PK_FLOW_SEEN_INLINE];
@@ -74,6 +76,9 @@ pk_flow *pk_flow_lookup(pk_flow_table *t, const pk_packet *p, int *dir,
 /* Remembers that this flow alerted on an indicator (by value hash). Returns
  * false when it already had, i.e. the alert is suppressed. */
 bool pk_flow_note_alert(pk_flow *f, uint64_t indicator_hash);
+
+/* The flow's Community ID (v1, seed 0, initiator first), computed once. */
+const char *pk_flow_community_id(pk_flow *f);
 
 /* Forgets every flow (counters are kept): a new pass over a capture. */
 void pk_flow_table_clear(pk_flow_table *t);

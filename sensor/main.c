@@ -14,8 +14,10 @@
 #include "capture.h"
 #include "istore_files.h"
 #include "http_metrics.h"
+#include "indset.h"
 #include "log.h"
 #include "privdrop.h"
+#include "pushed.h"
 #include "sensor_opts.h"
 #include "spool.h"
 #include "uplink.h"
@@ -39,6 +41,7 @@ typedef struct run_ctx {
     FILE *alerts;                 /* NULL: collector only */
     pk_spool *spool;
     pk_uplink *uplink;
+    pk_pushed pushed;             /* sets the collector pushes (with -c) */
     pk_http_metrics *http;
     uint64_t write_errors;
 } run_ctx;
@@ -63,8 +66,10 @@ static void print_stats(run_ctx *r) {
     pk_capture_counters(&r->cap, print_counter, NULL);
     print_counter(NULL, "alerts.write_errors", r->write_errors);
     if (r->uplink) pk_uplink_counters(r->uplink, print_counter, NULL);
+    if (r->uplink) pk_pushed_counters(&r->pushed, print_counter, NULL);
     print_counter(NULL, "reload.done", atomic_load(&r->reloader.done));
     print_counter(NULL, "reload.failed", atomic_load(&r->reloader.failed));
+    print_counter(NULL, "reload.pushed_rejected", atomic_load(&r->reloader.pushed_rejected));
 }
 
 static void tick(void *ctx) {
@@ -76,6 +81,19 @@ static void tick(void *ctx) {
     if (signal_flags.dump_stats) {
         signal_flags.dump_stats = 0;
         print_stats(r);
+    }
+}
+
+/* Waits up to timeout_s for the collector to acknowledge every alert, in
+ * one-second slices so that SIGUSR1 and SIGHUP are still served and a
+ * stop signal ends the wait. Returns how many alerts remain unacked. */
+static uint64_t drain_uplink(run_ctx *r, double timeout_s) {
+    for (;;) {
+        double slice = timeout_s < 1.0 ? timeout_s : 1.0;
+        uint64_t left = pk_uplink_drain(r->uplink, slice);
+        timeout_s -= slice;
+        if (!left || timeout_s <= 0 || signal_flags.stop) return left;
+        tick(r);
     }
 }
 
@@ -106,8 +124,10 @@ static void collect_all(void *ctx, pk_counter_cb cb, void *cbctx) {
     run_ctx *r = ctx;
     collect_counters(r, cb, cbctx);
     if (r->uplink) pk_uplink_counters(r->uplink, cb, cbctx);
+    if (r->uplink) pk_pushed_counters(&r->pushed, cb, cbctx);
     cb(cbctx, "reload.done", atomic_load(&r->reloader.done));
     cb(cbctx, "reload.failed", atomic_load(&r->reloader.failed));
+    cb(cbctx, "reload.pushed_rejected", atomic_load(&r->reloader.pushed_rejected));
     cb(cbctx, "alerts.write_errors", r->write_errors);
 }
 
@@ -125,7 +145,13 @@ static int identity_from_cert(sensor_opts *o) {
     return 0;
 }
 
-static int start_uplink(run_ctx *r, const sensor_opts *o) {
+/* A pushed set is persisted: rebuild the store (uplink thread). */
+static void pushed_set_ready(void *ctx, int64_t received_ms) {
+    run_ctx *r = ctx;
+    pk_reloader_request_push(&r->reloader, received_ms);
+}
+
+static int start_uplink(run_ctx *r, const sensor_opts *o, const char *pushed_version) {
     char err[512];
     pk_spool_config sc = {.dir = o->spool_dir, .max_bytes = (uint64_t)o->spool_max_mb << 20};
     if (!(r->spool = pk_spool_open(&sc, err, sizeof err))) goto fail;
@@ -135,7 +161,10 @@ static int start_uplink(run_ctx *r, const sensor_opts *o) {
                            .key = o->key, .insecure = o->insecure,
                            .sensor_id = o->sensor_id, .partner = o->partner,
                            .collect = collect_counters,
-                           .collect_ctx = r};
+                           .collect_ctx = r,
+                           .on_indicators = pk_pushed_message,
+                           .indicators_ctx = &r->pushed};
+    pk_pushed_init(&r->pushed, o->spool_dir, pushed_version, pushed_set_ready, r);
     if (!(r->uplink = pk_uplink_new(&uc, r->spool, err, sizeof err))) goto fail;
     if (pk_uplink_start(r->uplink, err, sizeof err) != 0) goto fail;
     pk_log(PK_LOG_INFO, "alerts go to collector %s (spool %s)", o->collector, o->spool_dir);
@@ -166,12 +195,17 @@ static int setup(run_ctx *r, sensor_opts *o) {
     }
     if (open_alerts(r, o->alerts_path, o->collector != NULL) != 0) return -1;
     char err[512];
-    pk_istore *store = pk_istore_load_files(o->indicator_files, o->nindicator_files,
-                                            stderr, err, sizeof err);
+    pk_indset_info info;
+    const char *pushed_dir = o->collector ? o->spool_dir : NULL;
+    pk_istore *store = pk_indset_load(o->indicator_files, o->nindicator_files, pushed_dir,
+                                      stderr, &info, err, sizeof err);
     if (!store) {
         pk_log(PK_LOG_ERR, "%s", err);
         return -1;
     }
+    if (info.pushed_version[0])
+        pk_log(PK_LOG_INFO, "pushed indicator set %s from the spool: %zu indicators",
+               info.pushed_version, info.pushed_count);
     pk_log(PK_LOG_INFO, "%zu indicators loaded (set %s)", pk_istore_count(store),
            pk_istore_version(store));
     if (pk_sensor_init(&r->sensor, &o->sensor, store, err, sizeof err) != 0) {
@@ -182,7 +216,10 @@ static int setup(run_ctx *r, sensor_opts *o) {
     r->sensor.origin = (pk_alert_origin){o->sensor_id, o->partner, o->exercise};
     r->sensor.sink = write_alert;
     r->sensor.sink_ctx = r;
-    if (o->collector && start_uplink(r, o) != 0) return -1;
+    pk_reloader_init(&r->reloader, &r->sensor, o->indicator_files, o->nindicator_files);
+    pk_reloader_set_pushed(&r->reloader, pushed_dir, info.pushed_version);
+    if (info.pushed_rejected) atomic_fetch_add(&r->reloader.pushed_rejected, 1);
+    if (o->collector && start_uplink(r, o, info.pushed_version) != 0) return -1;
     if (o->http) {
         r->http = pk_http_metrics_start(o->http, "picket_sensor", collect_all, r, err, sizeof err);
         if (!r->http) {
@@ -194,7 +231,6 @@ static int setup(run_ctx *r, sensor_opts *o) {
         pk_log(PK_LOG_ERR, "%s", r->cap.error);
         return -1;
     }
-    pk_reloader_init(&r->reloader, &r->sensor, o->indicator_files, o->nindicator_files);
     if (o->user && pk_drop_privileges(o->user, o->group, err, sizeof err) != 0) {
         pk_log(PK_LOG_ERR, "%s", err);
         return -1;
@@ -206,6 +242,7 @@ static int setup(run_ctx *r, sensor_opts *o) {
 static void teardown(run_ctx *r) {
     pk_http_metrics_stop(r->http);      /* reads counters of everything below */
     pk_uplink_free(r->uplink);          /* its thread reads sensor counters */
+    pk_pushed_free(&r->pushed);
     pk_spool_close(r->spool);
     pk_sensor_idle(&r->sensor);
     pk_reloader_finish(&r->reloader);
@@ -263,17 +300,19 @@ int main(int argc, char **argv) {
 
     run_ctx *r = calloc(1, sizeof *r);
     if (!r) return 1;
+    /* Before setup: a SIGHUP or SIGTERM that arrives while indicators load
+     * is kept as a flag and acted on once capture runs, never fatal. */
+    install_signals();
     if (setup(r, &o) != 0) {
         teardown(r);
         free(r);
         return 1;
     }
-    install_signals();
     if (r->cap.live) pk_log(PK_LOG_INFO, "listening on %s", o.cap.iface);
     int status = pk_capture_run(&r->cap, &r->sensor, &signal_flags, tick, r) == 0 ? 0 : 1;
     if (status) pk_log(PK_LOG_ERR, "%s", r->cap.error);
     if (r->uplink && !r->cap.live) {
-        uint64_t left = pk_uplink_drain(r->uplink, (double)o.drain_timeout_s);
+        uint64_t left = drain_uplink(r, (double)o.drain_timeout_s);
         if (left)
             pk_log(PK_LOG_WARN, "%llu alerts not yet acknowledged by the collector; kept in the spool",
                    (unsigned long long)left);

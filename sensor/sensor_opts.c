@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "config_file.h"
+#include "exercise_name.h"
 #include "uplink.h"
 
 void sensor_opts_defaults(sensor_opts *o) {
@@ -39,10 +40,13 @@ static void usage(FILE *f) {
 "  -I, --indicators FILE    indicator file (Zeek intel, STIX 2.1, iprep CSV or\n"
 "                           plain list; detected by content); repeatable.\n"
 "                           SIGHUP re-reads them without pausing capture.\n"
+"                           With -c, the set the collector pushes is added\n"
+"                           (kept in the spool; -I is then optional).\n"
 "  -o, --alerts FILE        alert output, JSON lines ('-' = stdout, default)\n"
 "      --sensor-id ID       sensor name in alerts (default: host name)\n"
 "      --partner NAME       partner (nation/team) in alerts\n"
-"      --exercise NAME      tag every alert as part of an exercise\n"
+"      --exercise NAME      tag every alert as part of an exercise (NAME: 1-64\n"
+"                           characters of [A-Za-z0-9_.-])\n"
 "      --home-net CIDRS     comma-separated home prefixes for 'direction'\n"
 "                           (default " PK_HOMENET_DEFAULT ")\n"
 "\n"
@@ -213,7 +217,11 @@ static int apply_opt(int c, const char *arg, sensor_opts *o) {
         return 0;
     case OPT_SENSOR_ID: o->sensor_id = arg; return 0;
     case OPT_PARTNER: o->partner = arg; return 0;
-    case OPT_EXERCISE: o->exercise = arg; return 0;
+    case OPT_EXERCISE:
+        if (!pk_exercise_name_valid(arg, strlen(arg)))
+            return bad_usage("--exercise '%s': 1-64 characters of [A-Za-z0-9_.-]", arg);
+        o->exercise = arg;
+        return 0;
     case OPT_STATS: o->stats = true; return 0;
     case 'c': o->collector = arg; return 0;
     case OPT_CA: o->ca = arg; return 0;
@@ -285,8 +293,9 @@ int sensor_opts_parse(int argc, char **argv, sensor_opts *o) {
         return bad_usage("%s", "--group needs --user");
     int rc = check_uplink(o);
     if (rc >= 0) return rc;
-    if (o->nindicator_files == 0)
-        return bad_usage("%s", "no indicators: give at least one -I FILE");
+    if (o->nindicator_files == 0 && !o->collector)
+        return bad_usage("%s", "no indicators: give at least one -I FILE (or -c: the "
+                         "collector's pushed set)");
     return -1;
 }
 

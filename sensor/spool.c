@@ -29,6 +29,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 #define STATE_FILE "state"
 #define STATE_TMP "state.tmp"
 
@@ -97,24 +99,13 @@ static int state_read(pk_spool *sp, char *err, size_t errlen) {
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Writes "state" atomically: a temporary file, fsync, rename, fsync dir. */
 int pk_spool_state_write(pk_spool *sp, uint64_t acked, uint64_t last) {
     char buf[128];
     int n = snprintf(buf, sizeof buf, "picket-spool 1\nacked %" PRIu64 "\nlast %" PRIu64 "\n",
                      acked, last);
     int fd = openat(sp->dirfd, STATE_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int ok = fd >= 0 && write_all(fd, buf, (size_t)n) == 0 && fsync(fd) == 0;
+    int ok = fd >= 0 && pk_write_all(fd, buf, (size_t)n) == 0 && fsync(fd) == 0;
     if (fd >= 0) close(fd);
     ok = ok && renameat(sp->dirfd, STATE_TMP, sp->dirfd, STATE_FILE) == 0 &&
          fsync(sp->dirfd) == 0;

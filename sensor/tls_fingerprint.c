@@ -38,15 +38,23 @@ static void sb_puts(sbuf *b, const char *s) {
     }
 }
 
+/* Decimal and hex by hand: a ClientHello has dozens of values and
+ * snprintf costs more than the rest of the fingerprint. */
 static void sb_dec(sbuf *b, unsigned v) {
     char tmp[12];
-    snprintf(tmp, sizeof tmp, "%u", v);
-    sb_puts(b, tmp);
+    size_t i = sizeof tmp - 1;
+    tmp[i] = '\0';
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && i > 0);
+    sb_puts(b, tmp + i);
 }
 
 static void sb_hex4(sbuf *b, unsigned v) {
-    char tmp[8];
-    snprintf(tmp, sizeof tmp, "%04x", v & 0xffffu);
+    static const char digits[] = "0123456789abcdef";
+    char tmp[5] = {digits[v >> 12 & 15], digits[v >> 8 & 15], digits[v >> 4 & 15],
+                   digits[v & 15], '\0'};
     sb_puts(b, tmp);
 }
 

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "counters.h"
 #include "spool.h"
 
@@ -35,6 +37,11 @@ typedef struct pk_uplink_config {
                                      with --insecure; with TLS the certificate's O) */
     pk_uplink_collect_fn collect; /* may be NULL */
     void *collect_ctx;
+    /* An "indicators" message (validated by pk_wire_parse) after welcome,
+     * on the uplink thread; msg is released after the call. NULL: the
+     * message is logged and ignored. */
+    void (*on_indicators)(void *ctx, json_t *msg);
+    void *indicators_ctx;
     /* Tunables; 0 means the default in brackets. */
     uint32_t window;              /* unacknowledged batches in flight [4] */
     uint32_t stats_interval_ms;   /* [10000] */

@@ -205,15 +205,23 @@ static void on_ack(pk_uplink *u, json_t *root) {
     pump(u);
 }
 
+static void on_indicators(pk_uplink *u, json_t *root) {
+    if (u->st != PK_UP_READY) {
+        protocol_error(u, "indicators before welcome");
+        return;
+    }
+    if (u->cfg.on_indicators) u->cfg.on_indicators(u->cfg.indicators_ctx, root);
+    else pk_log_limited(&u->proto_rl, PK_LOG_INFO, "collector sent an indicator set; "
+                        "this sensor reads its indicators from -I files and ignores it");
+}
+
 static void handle_frame(pk_uplink *u, const char *payload, size_t len) {
     json_t *root = NULL;
     char err[256];
     pk_wire_type t = pk_wire_parse(payload, len, &root, err, sizeof err);
     if (t == PK_MSG_WELCOME) on_welcome(u, root);
     else if (t == PK_MSG_ACK) on_ack(u, root);
-    else if (t == PK_MSG_INDICATORS)
-        pk_log_limited(&u->proto_rl, PK_LOG_INFO, "collector sent an indicator set; "
-                       "this sensor reads its indicators from -I files and ignores it");
+    else if (t == PK_MSG_INDICATORS) on_indicators(u, root);
     else if (t == PK_MSG_ERROR) {
         char why[300];
         snprintf(why, sizeof why, "collector said: %.250s",
@@ -416,9 +424,13 @@ void pk_uplink_on_sync(evutil_socket_t fd, short what, void *arg) {
 void pk_uplink_on_wake(evutil_socket_t fd, short what, void *arg) {
     pk_uplink *u = arg;
     char buf[64];
-    atomic_store(&u->wake_pending, false);
+    /* Empty the pipe first, then allow the next wake-up to write: cleared
+     * the other way round, a submit in between would leave its byte read
+     * here and wake_pending set, and no wake-up would ever come again.
+     * A submit between the two is covered by the sync planned below. */
     while (read(fd, buf, sizeof buf) > 0) {
     }
+    atomic_store(&u->wake_pending, false);
     if (atomic_load(&u->stop)) {
         event_base_loopbreak(u->base);
         return;

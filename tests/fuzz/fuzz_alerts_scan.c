@@ -11,7 +11,9 @@
  * Checked: scan accepted => pk_wire_parse accepts it as "alerts"; the same
  * number of alerts and seqs; each alert's text parses to the tree's alert;
  * the picket object, indicator type/value and flow members are found
- * exactly when the tree has them (with equal bytes); the stamped text
+ * exactly when the tree has them (with equal bytes); the alert's traffic
+ * (pk_scan_traffic) is what pk_exercise_of says of the tree, with the same
+ * exercise name; the stamped text
  * (pk_scan_stamp) stays within pk_scan_stamp_max, is compact, and equals
  * the tree after json_object_set of picket.sensor/partner/alert_id.
  */
@@ -81,6 +83,12 @@ static void check_alert(const pk_scan_alert *a, json_t *item) {
     FZ_CHECK(span_is(a->ind_value, ind ? json_object_get(ind, "value") : NULL));
     for (int i = 0; i < PK_FLOW__COUNT; i++)
         FZ_CHECK(span_is(a->flow[i], json_object_get(alert, flows[i])));
+    pk_span name;
+    const char *tree_name;
+    FZ_CHECK(pk_scan_traffic(a, &name) == pk_exercise_of(alert, &tree_name));
+    FZ_CHECK(tree_name ? name.p && name.n == strlen(tree_name) &&
+                             memcmp(name.p, tree_name, name.n) == 0
+                       : name.p == NULL);
     if (json_is_object(pk)) check_stamp(a, alert);
 }
 

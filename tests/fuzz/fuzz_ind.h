@@ -44,10 +44,10 @@ static void fz_ind_init(void) {
     if (!g_fz_null) abort();
 }
 
+static pk_ind_view g_fz_view;   /* every lookup fills it */
+
 static bool fz_in_store(const pk_istore *s, const pk_indicator *hit) {
-    size_t n;
-    const pk_indicator *items = pk_istore_items(s, &n);
-    return hit >= items && hit < items + n;
+    return hit == &g_fz_view.ind && g_fz_view.item < pk_istore_count(s);
 }
 
 /* Every stored indicator is found by a lookup of its own value. */
@@ -59,25 +59,25 @@ static void fz_find_own(const pk_istore *s, const pk_indicator *it) {
     case PK_IND_IPV6:
     case PK_IND_CIDR:
         FZ_CHECK(it->family == 4 || it->family == 6);
-        hit = pk_istore_match_addr(s, it->family, it->addr, it->proto, it->port);
+        hit = pk_istore_match_addr(s, it->family, it->addr, it->proto, it->port, &g_fz_view);
         break;
     case PK_IND_DOMAIN:
-        hit = pk_istore_match_name(s, PK_FIELD_DNS_QUERY, it->value, n, it->proto, it->port);
+        hit = pk_istore_match_name(s, PK_FIELD_DNS_QUERY, it->value, n, it->proto, it->port, &g_fz_view);
         break;
     case PK_IND_SNI:
-        hit = pk_istore_match_name(s, PK_FIELD_TLS_SNI, it->value, n, it->proto, it->port);
+        hit = pk_istore_match_name(s, PK_FIELD_TLS_SNI, it->value, n, it->proto, it->port, &g_fz_view);
         break;
     case PK_IND_HTTP_HOST:
-        hit = pk_istore_match_name(s, PK_FIELD_HTTP_HOST, it->value, n, it->proto, it->port);
+        hit = pk_istore_match_name(s, PK_FIELD_HTTP_HOST, it->value, n, it->proto, it->port, &g_fz_view);
         break;
     case PK_IND_URL:
-        hit = pk_istore_match_exact(s, PK_FIELD_HTTP_URL, it->value, n, it->proto, it->port);
+        hit = pk_istore_match_exact(s, PK_FIELD_HTTP_URL, it->value, n, it->proto, it->port, &g_fz_view);
         break;
     case PK_IND_JA3:
-        hit = pk_istore_match_exact(s, PK_FIELD_TLS_JA3, it->value, n, it->proto, it->port);
+        hit = pk_istore_match_exact(s, PK_FIELD_TLS_JA3, it->value, n, it->proto, it->port, &g_fz_view);
         break;
     case PK_IND_JA4:
-        hit = pk_istore_match_exact(s, PK_FIELD_TLS_JA4, it->value, n, it->proto, it->port);
+        hit = pk_istore_match_exact(s, PK_FIELD_TLS_JA4, it->value, n, it->proto, it->port, &g_fz_view);
         break;
     default:
         FZ_CHECK(!"indicator of an unknown type in the store");
@@ -96,26 +96,31 @@ static void fz_hostile_lookups(const pk_istore *s, const uint8_t *d, size_t len)
     size_t n = len < 600 ? len : 600;
     const char *v = (const char *)d;
     for (size_t i = 0; i < 3; i++) {
-        const pk_indicator *a = pk_istore_match_name(s, names[i], v, n, 6, 443);
-        const pk_indicator *b = pk_istore_match_exact(s, exact[i], v, n, 17, 53);
+        const pk_indicator *a = pk_istore_match_name(s, names[i], v, n, 6, 443, &g_fz_view);
+        const pk_indicator *b = pk_istore_match_exact(s, exact[i], v, n, 17, 53, &g_fz_view);
         FZ_CHECK(!a || fz_in_store(s, a));
         FZ_CHECK(!b || fz_in_store(s, b));
     }
     uint8_t addr[16] = {0};
     memcpy(addr, d, len < 16 ? len : 16);
-    const pk_indicator *a4 = pk_istore_match_addr(s, 4, addr, 6, 80);
-    const pk_indicator *a6 = pk_istore_match_addr(s, 6, addr, 17, 0);
+    const pk_indicator *a4 = pk_istore_match_addr(s, 4, addr, 6, 80, &g_fz_view);
+    const pk_indicator *a6 = pk_istore_match_addr(s, 6, addr, 17, 0, &g_fz_view);
     FZ_CHECK(!a4 || fz_in_store(s, a4));
     FZ_CHECK(!a6 || fz_in_store(s, a6));
 }
 
-/* Loads buf (which must be detected as want), checks, builds, looks up. */
-static void fz_ind_run(const char *buf, size_t len, pk_ind_format want,
-                       const uint8_t *raw, size_t raw_len) {
+/* pk_ind_load_buffer, or a loader of one format with its signature. */
+typedef int (*fz_ind_loader)(pk_ind_list *l, const char *name, const char *buf, size_t len,
+                             int64_t now, pk_load_report *rep);
+
+/* Loads buf with load (its report must name format want), checks, builds,
+ * looks up. */
+static void fz_ind_run_with(fz_ind_loader load, const char *buf, size_t len,
+                            pk_ind_format want, const uint8_t *raw, size_t raw_len) {
     static pk_load_report rep;   /* 8 KiB of issues: not on the stack */
     pk_ind_list l;
     pk_ind_list_init(&l);
-    int rc = pk_ind_load_buffer(&l, FZ_IND_NAME, buf, len, FZ_IND_NOW, &rep);
+    int rc = load(&l, FZ_IND_NAME, buf, len, FZ_IND_NOW, &rep);
     pk_load_report_print(g_fz_null, &rep);
     FZ_CHECK(rep.format == want);
     if (rc != 0) {
@@ -140,17 +145,23 @@ static void fz_ind_run(const char *buf, size_t len, pk_ind_format want,
     FZ_CHECK(pk_istore_count(s) == rep.loaded);
     const char *ver = pk_istore_version(s);
     FZ_CHECK(strlen(ver) == 16 && strspn(ver, "0123456789abcdef") == 16);
-    size_t n;
-    const pk_indicator *items = pk_istore_items(s, &n);
-    for (size_t i = 0; i < n; i++) fz_find_own(s, &items[i]);
+    pk_ind_view own;
+    for (size_t i = 0; i < pk_istore_count(s); i++)
+        fz_find_own(s, pk_istore_item(s, i, &own));
     fz_hostile_lookups(s, raw, raw_len);
     pk_istore_free(s);
     pk_ind_list_free(&l);
 }
 
+/* Loads buf (which must be detected as want), checks, builds, looks up. */
+static inline void fz_ind_run(const char *buf, size_t len, pk_ind_format want,
+                       const uint8_t *raw, size_t raw_len) {
+    fz_ind_run_with(pk_ind_load_buffer, buf, len, want, raw, raw_len);
+}
+
 /* Runs the input as is when it is already detected as want, else with
  * prefix (which must make the detection pick want) in front of it. */
-static void fz_ind_run_forced(const uint8_t *data, size_t size, pk_ind_format want,
+static inline void fz_ind_run_forced(const uint8_t *data, size_t size, pk_ind_format want,
                               const char *prefix) {
     fz_ind_init();
     if (pk_ind_detect_format((const char *)data, size) == want) {

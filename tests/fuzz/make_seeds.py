@@ -411,6 +411,10 @@ def alerts_scan_seeds():
             "picket": {"indicator": {"type": "domain", "value": 'a\\b"c'}}, "x": "\u00e9\n"}}]},
             separators=(",", ":")).encode(),
         "valid.no-picket": b'{"alerts":[{"alert":{"a":[1,2.5,-0,true,null]},"seq":3}],"type":"alerts"}',
+        "valid.exercises": b'{"type":"alerts","alerts":[{"seq":1,"alert":{"picket":{"exercise":"ex-1",'
+                           b'"indicator":{"type":"domain","value":"a.example"}}}},{"seq":2,"alert":'
+                           b'{"picket":{"exercise":null}}},{"seq":3,"alert":{"picket":{"exercise":'
+                           b'"a b"}}},{"seq":4,"alert":{"picket":{"exercise":5}}}]}',
         "invalid.duplicate-member": b'{"type":"alerts","alerts":[{"seq":1,"alert":{"a":1,"a":2}}]}',
         "invalid.seq-out-of-order": b'{"type":"alerts","alerts":[{"seq":2,"alert":{}},{"seq":2,"alert":{}}]}',
         "invalid.bad-utf8": b'{"type":"alerts","alerts":[{"seq":1,"alert":{"x":"\xc0\xaf"}}]}',
@@ -419,6 +423,53 @@ def alerts_scan_seeds():
     }
     for name, data in seeds.items():
         write("fuzz_alerts_scan", name, data)
+
+
+# ---- pushed indicator sets ---------------------------------------------------------------
+
+
+def set_version(text):
+    return hashlib.sha256(text).hexdigest()[:16]
+
+
+def ind_message(version, text, part=None, parts=None):
+    m = {"type": "indicators", "version": version, "format": "picket-jsonl",
+         "data": text.decode()}
+    if part:
+        m.update(part=part, parts=parts)
+    return frame(m)
+
+
+def pushed_seeds():
+    lines = [
+        {"value": "evil.example", "type": "domain", "source": "jp-feed", "partner": "JP",
+         "tlp": "amber", "confidence": 80, "id": "indicator--0b7b2a8c-8f0e-4b1e-9f6a-0c1d2e3f4a5b"},
+        {"value": "198.51.100.0/24", "type": "cidr", "partner": "UK", "tlp": "red"},
+        {"value": "2001:db8::7", "type": "ipv6", "partner": "US", "share_with": "UK,JP"},
+        {"value": "http://evil.example/a?b=1", "type": "url", "expires": 4102444800},
+        {"value": "cdn.evil.example", "type": "sni", "port": 443, "proto": 6,
+         "description": "caf\u00e9 \"quoted\"", "extra": {"k": [1, 2.5, None, True]}},
+        {"value": "e7d705a3286e19ea42f587b344ee6865", "type": "ja3", "tlp": "clear"},
+        {"value": "t13d1516h2_8daaf6152771_02713d6af862", "type": "ja4", "tlp": "green"},
+    ]
+    text = "".join(json.dumps(l, separators=(",", ":")) + "\n" for l in lines).encode()
+    v = set_version(text)
+    write("fuzz_pushed", "valid.one-frame", ind_message(v, text))
+    cut = text.index(b"\n", len(text) // 2) + 1
+    write("fuzz_pushed", "valid.two-parts",
+          ind_message(v, text[:cut], 1, 2) + ind_message(v, text[cut:], 2, 2))
+    write("fuzz_pushed", "valid.empty-set", ind_message(set_version(b""), b""))
+    write("fuzz_pushed", "invalid.parts-swapped",
+          ind_message(v, text[cut:], 2, 2) + ind_message(v, text[:cut], 1, 2))
+    write("fuzz_pushed", "invalid.wrong-version", ind_message("0123456789abcdef", text))
+    bad = (b'{"value":"x.example","type":"domain","tlp":"purple"}\n'
+           b'{"value":"not an ip","type":"ipv4"}\n{"value":1}\n{"value":"a","value":"b"}\n'
+           b'{"value":"ok.example","type":"domain","confidence":101}\n[1,2]\n')
+    write("fuzz_pushed", "invalid.bad-lines", ind_message(set_version(bad), bad))
+    head = b"#picket-pushed-set 1 %s %d\n" % (v.encode(), len(text))
+    write("fuzz_pushed", "file.sound", head + text)
+    write("fuzz_pushed", "file.cut-short", head + text[:-7])
+    write("fuzz_pushed", "text.lines", text + bad)
 
 
 def main():
@@ -431,6 +482,7 @@ def main():
     ind_seeds()
     wire_seeds()
     alerts_scan_seeds()
+    pushed_seeds()
     for t in sorted(os.listdir(CORPUS)):
         files = os.listdir(os.path.join(CORPUS, t))
         size = sum(os.path.getsize(os.path.join(CORPUS, t, f)) for f in files)

@@ -80,37 +80,93 @@ class TempDir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+class Rig:
+    """What one test run started: its temp dir, and the redis-server and
+    collector once started (rig.redis, rig.collector); run_test stops them."""
+
+    def __init__(self, name):
+        self.tmp = TempDir(name)
+        self.redis = None
+        self.collector = None
+        self._closers = []
+
+    def close_later(self, fn):
+        """fn() runs at the end, before the collector and Redis stop."""
+        self._closers.append(fn)
+
+    def stop_collector(self):
+        """Stops the collector now; returns its exit status."""
+        c, self.collector = self.collector, None
+        return c.stop()
+
+
+def run_test(name, body, errors=()):
+    """Runs body(rig) and prints the verdict every test prints; a failed
+    check (or one of `errors`) fails the test with the collector's log.
+    Returns the exit status."""
+    rig = Rig(name)
+    try:
+        body(rig)
+        print("1 passed, 0 failed")
+        return 0
+    except (AssertionError,) + tuple(errors) as e:
+        print("FAIL: %s" % e)
+        if rig.collector:
+            print(rig.collector.log()[-3000:])
+        print("0 passed, 1 failed")
+        return 1
+    finally:
+        for fn in reversed(rig._closers):
+            fn()
+        if rig.collector:
+            rig.collector.stop()
+        if rig.redis:
+            rig.redis.stop()
+        rig.tmp.cleanup()
+
+
 # ------------------------------------------------------------------ redis
 class RedisError(Exception):
     pass
 
 
 class RedisClient:
-    """A blocking RESP client, enough for checking what the collector wrote."""
+    """A blocking RESP client, enough for checking what the collector wrote.
+    Reads into one buffer with a moving offset, so a big reply (a stream of
+    thousands of alerts) costs linear time; pipeline() sends many commands
+    at once."""
 
     def __init__(self, port, timeout=5.0):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
+        self.buf = bytearray()
+        self.pos = 0
 
     def close(self):
         self.sock.close()
 
+    def _fill(self):
+        if self.pos > (1 << 20):
+            del self.buf[:self.pos]
+            self.pos = 0
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise ConnectionError("redis closed the connection")
+        self.buf += chunk
+
     def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("redis closed the connection")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
+        while True:
+            i = self.buf.find(b"\r\n", self.pos)
+            if i >= 0:
+                line = bytes(self.buf[self.pos:i])
+                self.pos = i + 2
+                return line
+            self._fill()
 
     def _exact(self, n):
-        while len(self.buf) < n + 2:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("redis closed the connection")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        while len(self.buf) - self.pos < n + 2:
+            self._fill()
+        data = bytes(self.buf[self.pos:self.pos + n])
+        self.pos += n + 2
         return data
 
     def _reply(self):
@@ -130,13 +186,26 @@ class RedisClient:
             return None if n < 0 else [self._reply() for _ in range(n)]
         raise RedisError("unexpected reply " + repr(line))
 
-    def cmd(self, *args):
+    @staticmethod
+    def _encode(args):
         out = [b"*%d\r\n" % len(args)]
         for a in args:
             a = a if isinstance(a, bytes) else str(a).encode()
             out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.sock.sendall(b"".join(out))
+        return b"".join(out)
+
+    def cmd(self, *args):
+        self.sock.sendall(self._encode(args))
         return self._reply()
+
+    def pipeline(self, cmds, chunk=1000):
+        """The replies of many commands, sent chunk at a time, in order."""
+        out = []
+        for i in range(0, len(cmds), chunk):
+            part = cmds[i:i + chunk]
+            self.sock.sendall(b"".join(self._encode(c) for c in part))
+            out += [self._reply() for _ in part]
+        return out
 
 
 class Redis:
@@ -145,22 +214,30 @@ class Redis:
     def __init__(self, tmp, aof=False, port=None, password=None):
         self.tmp = tmp
         self.port = port or free_port()
-        self.aof = aof
+        self.aof = aof              # False, True (appendfsync always) or a policy
         self.password = password
+        self.dir = tmp.path
+        self.logfile = tmp.join("redis-%d.log" % self.port)
         self.proc = None
 
-    def start(self):
+    def args(self):
         args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                "--dir", self.tmp.path, "--save", "", "--daemonize", "no",
-                "--logfile", self.tmp.join("redis-%d.log" % self.port)]
+                "--dir", self.dir, "--save", "", "--daemonize", "no",
+                "--logfile", self.logfile]
         if self.aof:
-            args += ["--appendonly", "yes", "--appendfsync", "always"]
+            args += ["--appendonly", "yes", "--appendfsync",
+                     self.aof if isinstance(self.aof, str) else "always"]
         else:
             args += ["--appendonly", "no"]
         if self.password:
             args += ["--requirepass", self.password]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(self._pingable, what="redis-server on port %d" % self.port)
+        return args
+
+    def start(self, timeout=10.0):
+        """Starts (or starts again, on the same port and data dir)."""
+        self.proc = subprocess.Popen(self.args(), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_for(self._pingable, timeout=timeout, what="redis-server on port %d" % self.port)
         return self
 
     def _pingable(self):
@@ -370,9 +447,26 @@ def stream_entries(rc, key):
     return out
 
 
-def metrics(http_port):
-    """Parses /metrics (fetched with curl) into {name{labels}: value}."""
-    text = curl("http://127.0.0.1:%d/metrics" % http_port)[1]
+def sse_events(path):
+    """[(event, data)] of the Server-Sent Events written to path so far
+    (e.g. by `curl -sN .../api/stream > path`)."""
+    events = []
+    with open(path) as f:
+        kind = None
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: ") and kind:
+                events.append((kind, json.loads(line[6:])))
+                kind = None
+    return events
+
+
+def metrics(http_port, prefix=()):
+    """Parses /metrics (fetched with curl, run after prefix, e.g. inside a
+    network namespace) into {name{labels}: value}."""
+    text = curl("http://127.0.0.1:%d/metrics" % http_port, prefix=prefix)[1]
     vals = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):
@@ -381,9 +475,10 @@ def metrics(http_port):
     return vals
 
 
-def curl(url, max_time=5):
+def curl(url, max_time=5, prefix=()):
     """(status code, body) via the curl CLI."""
-    p = subprocess.run(["curl", "-s", "-m", str(max_time), "-w", "\n%{http_code}", url],
+    p = subprocess.run(list(prefix) + ["curl", "-s", "-m", str(max_time), "-w", "\n%{http_code}",
+                                       url],
                        capture_output=True, text=True)
     body, _, code = p.stdout.rpartition("\n")
     return int(code or 0), body

@@ -157,6 +157,9 @@ run nosource -I "$TMP/google.txt" -o "$TMP/nosource.jsonl"
 expect_rc nosource 2 "neither -r nor -i" || true
 run both -r "$TLS" -i lo -I "$TMP/google.txt" -o "$TMP/both.jsonl"
 expect_rc both 2 "both -r and -i" || true
+run badex -r "$TLS" -I "$TMP/google.txt" -o "$TMP/badex.jsonl" --exercise "drill 7"
+expect_rc badex 2 "--exercise with a space" || true
+names badex "--exercise 'drill 7'" "--exercise with a space"
 
 run help --help
 if expect_rc help 0 "--help"; then

@@ -108,6 +108,42 @@ def check_insecure_late_redis(tmp):
         redis.stop()
 
 
+def check_config_file(tmp, pki):
+    """--config supplies settings, flags override it, --check-config checks
+    without starting, and --syslog takes log lines away from stderr."""
+    conf = tmp.join("collector.conf")
+    with open(conf, "w") as fh:
+        fh.write("# a collector configuration\nlisten = 127.0.0.1:%d\nredis = 127.0.0.1:1\n"
+                 "ca = %s/ca.pem\ncert = %s/collector.pem\nkey = %s/collector.key\n"
+                 "redis-prefix = fromfile:\nwindow = 60\n" % (free_port(), pki, pki, pki))
+    rc, out = run(["--config", conf, "--check-config"])
+    check(rc == 0 and "configuration OK" in out and 'prefix "fromfile:"' in out
+          and "window 60 s" in out and "mutual TLS" in out,
+          "--check-config with a good file: exit 0 and a summary of the file's settings")
+    rc, out = run(["--config", conf, "--redis-prefix", "fromcli:", "--check-config"])
+    check(rc == 0 and 'prefix "fromcli:"' in out, "a flag overrides the file's key")
+    bad_key = tmp.join("missing-key.conf")
+    with open(bad_key, "w") as fh:
+        fh.write(open(conf).read().replace("ca = ", "ca = /nonexistent/"))
+    rc, out = run(["--config", bad_key, "--check-config"])
+    check(rc == 1 and "/nonexistent/" in out and "configuration OK" not in out,
+          "--check-config names a missing CA file and exits 1")
+    rc, out = run(["--config", conf, "-o", "/nonexistent-dir/u.jsonl", "--check-config"])
+    check(rc == 1 and "/nonexistent-dir/u.jsonl" in out, "--check-config names an unwritable -o")
+    rc, out = run(["--config", conf, "--insecure", "-l", "0.0.0.0:1", "--check-config"])
+    check(rc == 1 and "not loopback" in out, "--check-config refuses --insecure off loopback")
+    with open(conf, "a") as fh:
+        fh.write("redis-pasword = x\n")
+    rc, out = run(["--config", conf])
+    check(rc == 2 and "collector.conf:9: unknown key 'redis-pasword'" in out,
+          "a misspelt key is a usage error naming file:line")
+    rc, out = run(["--config", tmp.join("nope.conf")])
+    check(rc == 1 and "nope.conf" in out, "an unreadable --config is fatal, naming the file")
+    rc, out = run(["-l", "127.0.0.1:%d" % free_port(), "--redis", "127.0.0.1:1", "--insecure",
+                   "--syslog", "--check-config", "-o", "/nonexistent-dir/u.jsonl"])
+    check(rc == 1 and "nonexistent-dir" not in out, "--syslog sends log lines away from stderr")
+
+
 def main():
     require_tools()
     tmp = TempDir("cli")
@@ -115,9 +151,10 @@ def main():
     make_certs(pki, ["s1:UK"])
     check_usage(pki)
     check_fatal(tmp, pki)
+    check_config_file(tmp, pki)
     check_insecure_late_redis(tmp)
     tmp.cleanup()
-    print("PASS: usage, fatal start-up errors, --insecure and late Redis")
+    print("PASS: usage, fatal start-up errors, --config/--check-config/--syslog, --insecure and late Redis")
 
 
 if __name__ == "__main__":

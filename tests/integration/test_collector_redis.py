@@ -27,7 +27,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from collector_testlib import (Closed, Collector, Redis, Sensor, TempDir, check, curl,  # noqa
                                make_alert, make_certs, metrics, paths, require_tools,
-                               wait_for)
+                               sse_events, wait_for)
 
 PASSWORD = "s3cret-test"
 
@@ -35,20 +35,6 @@ PASSWORD = "s3cret-test"
 def batch(name, first, n, value="evil.example", tag="f"):
     return [(first + i, make_alert(name, first + i, "domain", value, "1:%s%s%d=" % (tag, name, i)))
             for i in range(n)]
-
-
-def sse_events(path):
-    events = []
-    with open(path) as f:
-        kind = None
-        for line in f:
-            line = line.rstrip("\n")
-            if line.startswith("event: "):
-                kind = line[7:]
-            elif line.startswith("data: ") and kind:
-                events.append((kind, json.loads(line[6:])))
-                kind = None
-    return events
 
 
 def phase_normal(col, pki, tmp):

@@ -103,50 +103,38 @@ def check_stream(rc, who, partners, total):
     return len(entries)
 
 
+def body(run):
+    bin_dir, src = T.paths()
+    tmp = run.tmp
+    pki = tmp.join("pki")
+    T.make_certs(pki, ["%s:%s" % s for s in SENSORS])
+    run.redis = T.Redis(tmp).start()
+    run.collector = T.Collector(tmp, run.redis.port, pki).start()
+    pcap, ind = make_capture(tmp, bin_dir, src)
+    results = run_sensors([sensor_cmd(bin_dir, tmp, pki, run.collector.port, sid, pcap, ind, 1)
+                           for sid, _ in SENSORS])
+    for (sid, _), (rc_, err) in zip(SENSORS, results):
+        T.check(rc_ == 0 and "not yet acknowledged" not in err,
+                "%s exited 0 with every alert acknowledged" % sid)
+    who, partners, total = expected_view(tmp)
+    rc = run.redis.client()
+    n = check_stream(rc, who, partners, total)
+
+    T.check(run.collector.stop() == 0, "collector stops cleanly")
+    run.collector = T.Collector(tmp, run.redis.port, pki, name="collector2").start()
+    (rc2, err2), = run_sensors([sensor_cmd(bin_dir, tmp, pki, run.collector.port, "uk-1",
+                                           pcap, ind, 2)])
+    T.check(rc2 == 0 and "not yet acknowledged" not in err2,
+            "uk-1 replays the capture through a restarted collector")
+    again = len(T.stream_entries(rc, "picket:alerts"))
+    T.check(again == n, "no duplicate in the stream after the replay (%d entries)" % again)
+    print("pipeline: %d alerts raised by 3 sensors, %d unique in the stream, %d sightings"
+          % (total, n, len(T.stream_entries(rc, "picket:sightings"))))
+
+
 def main():
     T.require_tools()
-    bin_dir, src = T.paths()
-    tmp = T.TempDir("picket-pipeline-")
-    redis = collector = None
-    try:
-        pki = tmp.join("pki")
-        T.make_certs(pki, ["%s:%s" % s for s in SENSORS])
-        redis = T.Redis(tmp).start()
-        collector = T.Collector(tmp, redis.port, pki).start()
-        pcap, ind = make_capture(tmp, bin_dir, src)
-        results = run_sensors([sensor_cmd(bin_dir, tmp, pki, collector.port, sid, pcap, ind, 1)
-                               for sid, _ in SENSORS])
-        for (sid, _), (rc_, err) in zip(SENSORS, results):
-            T.check(rc_ == 0 and "not yet acknowledged" not in err,
-                    "%s exited 0 with every alert acknowledged" % sid)
-        who, partners, total = expected_view(tmp)
-        rc = redis.client()
-        n = check_stream(rc, who, partners, total)
-
-        T.check(collector.stop() == 0, "collector stops cleanly")
-        collector = T.Collector(tmp, redis.port, pki, name="collector2").start()
-        (rc2, err2), = run_sensors([sensor_cmd(bin_dir, tmp, pki, collector.port, "uk-1",
-                                               pcap, ind, 2)])
-        T.check(rc2 == 0 and "not yet acknowledged" not in err2,
-                "uk-1 replays the capture through a restarted collector")
-        again = len(T.stream_entries(rc, "picket:alerts"))
-        T.check(again == n, "no duplicate in the stream after the replay (%d entries)" % again)
-        print("pipeline: %d alerts raised by 3 sensors, %d unique in the stream, %d sightings"
-              % (total, n, len(T.stream_entries(rc, "picket:sightings"))))
-        print("1 passed, 0 failed")
-        return 0
-    except AssertionError as e:
-        print("FAIL: %s" % e)
-        if collector:
-            print(collector.log()[-3000:])
-        print("0 passed, 1 failed")
-        return 1
-    finally:
-        if collector:
-            collector.stop()
-        if redis:
-            redis.stop()
-        tmp.cleanup()
+    return T.run_test("picket-pipeline-", body)
 
 
 if __name__ == "__main__":

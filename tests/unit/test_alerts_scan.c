@@ -3,7 +3,8 @@
  *
  * Why it exists: the scanner replaces a jansson tree on the collector's
  * hot path. These fixtures pin down what it records (seqs, alert texts,
- * the indicator, the flow fields, the identity members), the text it
+ * the indicator, the flow fields, the identity members, the exercise
+ * name), the text it
  * writes when stamping the verified identity, and every kind of payload it
  * must hand back to pk_wire_parse instead of accepting. Each fixture is the
  * raw payload bytes of one frame (no length header), annotated.
@@ -155,6 +156,9 @@ static void test_gives_up(void **state) {
         {"escaped indicator value (pk_wire_parse's tree reads it)",
          "{\"type\":\"alerts\",\"alerts\":[{\"seq\":1,\"alert\":{\"picket\":{\"indicator\":"
          "{\"type\":\"domain\",\"value\":\"a\\u002eb\"}}}}]}"},
+        {"escaped exercise name (pk_wire_parse's tree reads it)",
+         "{\"type\":\"alerts\",\"alerts\":[{\"seq\":1,\"alert\":{\"picket\":{"
+         "\"exercise\":\"ex\\u0041\"}}}]}"},
         {"\\u0000 in a string",
          "{\"type\":\"alerts\",\"alerts\":[{\"seq\":1,\"alert\":{\"x\":\"\\u0000\"}}]}"},
         {"lone surrogate escape",
@@ -176,6 +180,50 @@ static void test_gives_up(void **state) {
     for (size_t i = 0; i < n; i++)
         if (scan_s(cases[i].payload)) fail_msg("accepted: %s", cases[i].why);
     print_message("%zu payloads handed back to pk_wire_parse\n", n);
+}
+
+static void test_exercise(void **state) {
+    (void)state;
+    /* picket.exercise decides the key space: absent or null is live, a
+     * name of 1-64 [A-Za-z0-9_.-] an exercise, anything else malformed
+     * (the alert is skipped and counted, as on the JSON path). */
+    static const struct {
+        const char *member;               /* inside "picket":{...} */
+        pk_traffic want;
+        const char *name;
+    } cases[] = {
+        {"", PK_TRAFFIC_LIVE, NULL},
+        {"\"exercise\":null", PK_TRAFFIC_LIVE, NULL},
+        {"\"exercise\":\"Cyber-Shield_2026.1\"", PK_TRAFFIC_EXERCISE, "Cyber-Shield_2026.1"},
+        {"\"exercise\" : \"x\"", PK_TRAFFIC_EXERCISE, "x"},
+        {"\"exercise\":\"\"", PK_TRAFFIC_MALFORMED, NULL},
+        {"\"exercise\":\"a b\"", PK_TRAFFIC_MALFORMED, NULL},
+        {"\"exercise\":\"a:b\"", PK_TRAFFIC_MALFORMED, NULL},
+        {"\"exercise\":\"\xc3\xa9t\xc3\xa9\"", PK_TRAFFIC_MALFORMED, NULL},
+        {"\"exercise\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
+         PK_TRAFFIC_MALFORMED, NULL},                                   /* 65 characters */
+        {"\"exercise\":7", PK_TRAFFIC_MALFORMED, NULL},
+        {"\"exercise\":false", PK_TRAFFIC_MALFORMED, NULL},
+        {"\"exercise\":[\"x\"]", PK_TRAFFIC_MALFORMED, NULL},
+        {"\"exercise\":{\"name\":\"x\"}", PK_TRAFFIC_MALFORMED, NULL},
+    };
+    size_t n = sizeof cases / sizeof *cases;
+    for (size_t i = 0; i < n; i++) {
+        char frame[512];
+        snprintf(frame, sizeof frame,
+                 "{\"type\":\"alerts\",\"alerts\":[{\"seq\":1,\"alert\":{\"picket\":{%s}}}]}",
+                 cases[i].member);
+        if (!scan_s(frame)) fail_msg("handed back: %s", frame);
+        pk_span name;
+        if (pk_scan_traffic(&SC.a[0], &name) != cases[i].want) fail_msg("traffic of %s", frame);
+        span_equal(name, cases[i].name);
+    }
+    /* an "exercise" member outside picket is any other member */
+    assert_true(scan_s("{\"type\":\"alerts\",\"alerts\":[{\"seq\":1,\"alert\":"
+                       "{\"exercise\":1,\"picket\":{}}}]}"));
+    pk_span name;
+    assert_int_equal(pk_scan_traffic(&SC.a[0], &name), PK_TRAFFIC_LIVE);
+    print_message("%zu picket.exercise values classified\n", n + 1);
 }
 
 /* Builds {"type":"alerts","alerts":[{"seq":1,"alert":{"x":[[..]]}}]} with
@@ -223,6 +271,7 @@ int main(void) {
         cmocka_unit_test(test_members_any_order_and_types),
         cmocka_unit_test(test_stamp_replaces_and_appends),
         cmocka_unit_test(test_stamp_empty_picket_spaced_and_escaped),
+        cmocka_unit_test(test_exercise),
         cmocka_unit_test(test_gives_up),
         cmocka_unit_test(test_limits),
     };

@@ -50,8 +50,14 @@ static void test_both_directions_one_flow(void **state) {
     assert_true(ca);
     assert_false(cb);
     assert_int_not_equal(da, db);
-    assert_string_equal(fa->community_id, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+    assert_string_equal(pk_flow_community_id(fa), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
     assert_true(fa->flow_id > 0 && fa->flow_id < (1ULL << 53));
+    pk_flow_table_free(t);
+    /* started by the other endpoint: the id is computed from the key alone */
+    t = small_table(1000, 60);
+    fb = pk_flow_lookup(t, &b, &db, &cb);
+    assert_true(cb);
+    assert_string_equal(pk_flow_community_id(fb), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
     pk_flow_table_free(t);
 }
 

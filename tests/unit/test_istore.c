@@ -20,6 +20,9 @@
 #include "ind_load.h"
 #include "istore.h"
 
+/* Lookups fill this view (one lookup per assertion). */
+static pk_ind_view g_view;
+
 static pk_istore *store_from(const char *text) {
     pk_ind_list l;
     pk_load_report *rep = malloc(sizeof *rep);
@@ -38,7 +41,7 @@ static const pk_indicator *addr(const pk_istore *s, const char *text) {
     uint8_t a[16];
     int fam = strchr(text, ':') ? 6 : 4;
     assert_int_equal(inet_pton(fam == 4 ? AF_INET : AF_INET6, text, a), 1);
-    return pk_istore_match_addr(s, fam, a, 6, 443);
+    return pk_istore_match_addr(s, fam, a, 6, 443, &g_view);
 }
 
 static const char *addr_value(const pk_istore *s, const char *text) {
@@ -47,7 +50,7 @@ static const char *addr_value(const pk_istore *s, const char *text) {
 }
 
 static const char *name_value(const pk_istore *s, pk_field f, const char *name) {
-    const pk_indicator *i = pk_istore_match_name(s, f, name, strlen(name), 17, 53);
+    const pk_indicator *i = pk_istore_match_name(s, f, name, strlen(name), 17, 53, &g_view);
     return i ? i->value : "none";
 }
 
@@ -71,9 +74,9 @@ static void test_addresses(void **state) {
     assert_string_equal(addr_value(s, "2001:db8:2::4"), "2001:db8::/32");
     assert_string_equal(addr_value(s, "2001:db9::1"), "none");
     uint8_t a[16] = {10, 1, 2, 3};
-    assert_null(pk_istore_match_addr(s, 5, a, 6, 1));
-    assert_null(pk_istore_match_addr(s, 4, NULL, 6, 1));
-    assert_null(pk_istore_match_addr(NULL, 4, a, 6, 1));
+    assert_null(pk_istore_match_addr(s, 5, a, 6, 1, &g_view));
+    assert_null(pk_istore_match_addr(s, 4, NULL, 6, 1, &g_view));
+    assert_null(pk_istore_match_addr(NULL, 4, a, 6, 1, &g_view));
     pk_istore_free(s);
 }
 
@@ -112,10 +115,10 @@ static void test_names(void **state) {
     big[1999] = '\0';
     assert_string_equal(name_value(s, dns, big), "none");
     const char nul[] = "evil.example\0.other";
-    assert_null(pk_istore_match_name(s, dns, nul, sizeof nul - 1, 17, 53));
-    assert_non_null(pk_istore_match_name(s, dns, "x.evil.exampleZZ", 14, 17, 53));
-    assert_null(pk_istore_match_name(NULL, dns, "evil.example", 12, 17, 53));
-    assert_null(pk_istore_match_name(s, dns, NULL, 0, 17, 53));
+    assert_null(pk_istore_match_name(s, dns, nul, sizeof nul - 1, 17, 53, &g_view));
+    assert_non_null(pk_istore_match_name(s, dns, "x.evil.exampleZZ", 14, 17, 53, &g_view));
+    assert_null(pk_istore_match_name(NULL, dns, "evil.example", 12, 17, 53, &g_view));
+    assert_null(pk_istore_match_name(s, dns, NULL, 0, 17, 53, &g_view));
     pk_istore_free(s);
 }
 
@@ -125,21 +128,21 @@ static void test_exact_values(void **state) {
                               "ja3:ada70206e40642a3e4461f35503241d5\n"
                               "ja4:t13d1516h2_8daaf6152771_e5627efa2ab1\n");
     const char *u1 = "HTTPS://EVIL.example:443/a?x=1#f", *u2 = "evil.example/a?x=2";
-    assert_non_null(pk_istore_match_exact(s, PK_FIELD_HTTP_URL, u1, strlen(u1), 6, 80));
-    assert_null(pk_istore_match_exact(s, PK_FIELD_HTTP_URL, u2, strlen(u2), 6, 80));
-    assert_non_null(pk_istore_match_exact(s, PK_FIELD_HTTP_URL, "evil.example/b", 14, 6, 80));
-    assert_null(pk_istore_match_exact(s, PK_FIELD_HTTP_URL, "evil.example/B", 14, 6, 80));
+    assert_non_null(pk_istore_match_exact(s, PK_FIELD_HTTP_URL, u1, strlen(u1), 6, 80, &g_view));
+    assert_null(pk_istore_match_exact(s, PK_FIELD_HTTP_URL, u2, strlen(u2), 6, 80, &g_view));
+    assert_non_null(pk_istore_match_exact(s, PK_FIELD_HTTP_URL, "evil.example/b", 14, 6, 80, &g_view));
+    assert_null(pk_istore_match_exact(s, PK_FIELD_HTTP_URL, "evil.example/B", 14, 6, 80, &g_view));
     const char *j3 = "ADA70206E40642A3E4461F35503241D5";
-    assert_non_null(pk_istore_match_exact(s, PK_FIELD_TLS_JA3, j3, 32, 6, 443));
-    assert_null(pk_istore_match_exact(s, PK_FIELD_TLS_JA3, j3, 31, 6, 443));
-    assert_null(pk_istore_match_exact(s, PK_FIELD_TLS_JA4, j3, 32, 6, 443));
+    assert_non_null(pk_istore_match_exact(s, PK_FIELD_TLS_JA3, j3, 32, 6, 443, &g_view));
+    assert_null(pk_istore_match_exact(s, PK_FIELD_TLS_JA3, j3, 31, 6, 443, &g_view));
+    assert_null(pk_istore_match_exact(s, PK_FIELD_TLS_JA4, j3, 32, 6, 443, &g_view));
     const char *j4 = "t13d1516h2_8daaf6152771_e5627efa2ab1";
-    const pk_indicator *i = pk_istore_match_exact(s, PK_FIELD_TLS_JA4, j4, 36, 6, 443);
+    const pk_indicator *i = pk_istore_match_exact(s, PK_FIELD_TLS_JA4, j4, 36, 6, 443, &g_view);
     assert_non_null(i);
     assert_int_equal(i->type, PK_IND_JA4);
-    assert_null(pk_istore_match_exact(s, PK_FIELD_TLS_JA3, j4, 36, 6, 443));
-    assert_null(pk_istore_match_exact(s, PK_FIELD_DNS_QUERY, "evil.example", 12, 17, 53));
-    assert_null(pk_istore_match_name(s, PK_FIELD_DNS_QUERY, "evil.example", 12, 17, 53));
+    assert_null(pk_istore_match_exact(s, PK_FIELD_TLS_JA3, j4, 36, 6, 443, &g_view));
+    assert_null(pk_istore_match_exact(s, PK_FIELD_DNS_QUERY, "evil.example", 12, 17, 53, &g_view));
+    assert_null(pk_istore_match_name(s, PK_FIELD_DNS_QUERY, "evil.example", 12, 17, 53, &g_view));
     pk_istore_free(s);
 }
 
@@ -168,24 +171,27 @@ static void test_scopes_and_shared_values(void **state) {
     assert_non_null(s);
     assert_int_equal(pk_istore_count(s), 8);
     uint8_t a[16] = {192, 0, 2, 1};
-    assert_string_equal(pk_istore_match_addr(s, 4, a, 17, 53)->source, "udp53");
-    assert_string_equal(pk_istore_match_addr(s, 4, a, 6, 53)->source, "tcp-any");
-    assert_string_equal(pk_istore_match_addr(s, 4, a, 1, 0)->source, "any");
+    assert_string_equal(pk_istore_match_addr(s, 4, a, 17, 53, &g_view)->source, "udp53");
+    assert_string_equal(pk_istore_match_addr(s, 4, a, 6, 53, &g_view)->source, "tcp-any");
+    assert_string_equal(pk_istore_match_addr(s, 4, a, 1, 0, &g_view)->source, "any");
     a[3] = 9;
-    assert_null(pk_istore_match_addr(s, 4, a, 6, 443));
-    assert_string_equal(pk_istore_match_addr(s, 4, a, 6, 8443)->source, "net8443");
-    const pk_indicator *d = pk_istore_match_name(s, PK_FIELD_TLS_SNI, "x.evil.example", 14, 6, 443);
+    assert_null(pk_istore_match_addr(s, 4, a, 6, 443, &g_view));
+    assert_string_equal(pk_istore_match_addr(s, 4, a, 6, 8443, &g_view)->source, "net8443");
+    const pk_indicator *d = pk_istore_match_name(s, PK_FIELD_TLS_SNI, "x.evil.example", 14, 6, 443, &g_view);
     assert_string_equal(d->source, "feed-a");
-    size_t n;
-    const pk_indicator *items = pk_istore_items(s, &n);
-    assert_int_equal(n, 8);
-    assert_string_equal(items[6].value, "evil.example");       /* normalised */
-    assert_string_equal(items[6].source, "feed-c");
-    assert_int_equal(items[7].family, 6);                       /* parsed */
+    assert_int_equal(d->type, PK_IND_DOMAIN);
+    assert_int_equal(g_view.item, 4);
+    pk_ind_view v6item;
+    const pk_indicator *it = pk_istore_item(s, 6, &g_view);
+    assert_string_equal(it->value, "evil.example");            /* normalised */
+    assert_string_equal(it->source, "feed-c");
+    it = pk_istore_item(s, 7, &v6item);
+    assert_int_equal(it->family, 6);                            /* parsed */
+    assert_string_equal(it->value, "2001:db8::1");
     uint8_t v6[16];
     inet_pton(AF_INET6, "2001:db8::1", v6);
-    assert_null(pk_istore_match_addr(s, 6, v6, 6, 443));
-    assert_string_equal(pk_istore_match_addr(s, 6, v6, 6, 80)->source, "v6-tcp80");
+    assert_null(pk_istore_match_addr(s, 6, v6, 6, 443, &g_view));
+    assert_string_equal(pk_istore_match_addr(s, 6, v6, 6, 80, &g_view)->source, "v6-tcp80");
     pk_istore_free(s);
 }
 
@@ -218,9 +224,9 @@ static void test_version(void **state) {
     assert_int_equal(pk_istore_count(e1), 0);
     assert_true(pk_istore_memory(sa) > pk_istore_memory(e1));
     uint8_t x[16] = {192, 0, 2, 1};
-    assert_null(pk_istore_match_addr(e1, 4, x, 6, 1));
-    assert_null(pk_istore_match_name(e1, PK_FIELD_DNS_QUERY, "a.example", 9, 6, 1));
-    assert_null(pk_istore_match_exact(e1, PK_FIELD_HTTP_URL, "a.example/", 10, 6, 1));
+    assert_null(pk_istore_match_addr(e1, 4, x, 6, 1, &g_view));
+    assert_null(pk_istore_match_name(e1, PK_FIELD_DNS_QUERY, "a.example", 9, 6, 1, &g_view));
+    assert_null(pk_istore_match_exact(e1, PK_FIELD_HTTP_URL, "a.example/", 10, 6, 1, &g_view));
     assert_string_equal(pk_istore_version(NULL), "");
     assert_int_equal(pk_istore_count(NULL), 0);
     pk_istore *all[] = {sa, sb, sc, sd, e1, e2};
@@ -261,12 +267,12 @@ static void test_scale_against_brute_force(void **state) {
         uint32_t k = next_rand(&st) & 0x00ffffffu;
         uint8_t a[4] = {10, (uint8_t)(k >> 16), (uint8_t)(k >> 8), (uint8_t)k};
         bool want = bsearch(&k, keys, N, sizeof *keys, cmp_u32) != NULL;
-        assert_int_equal(pk_istore_match_addr(s, 4, a, 6, 1) != NULL, want);
+        assert_int_equal(pk_istore_match_addr(s, 4, a, 6, 1, &g_view) != NULL, want);
     }
     for (int i = 0; i < N; i += 97) {
         uint32_t k = keys[i];
         uint8_t a[4] = {10, (uint8_t)(k >> 16), (uint8_t)(k >> 8), (uint8_t)k};
-        assert_non_null(pk_istore_match_addr(s, 4, a, 6, 1));
+        assert_non_null(pk_istore_match_addr(s, 4, a, 6, 1, &g_view));
     }
     free(keys);
     pk_istore_free(s);

@@ -497,6 +497,23 @@ static void test_big_alerts_split_by_frame_limit(void **state) {
     pthread_mutex_unlock(&f->s->mu);
 }
 
+/* Alerts submitted one by one while the uplink thread keeps waking up:
+ * each submit may land while the thread is emptying its wake-up pipe, and
+ * none may leave the uplink asleep with alerts spooled and unsent. */
+static void test_steady_submits_all_delivered(void **state) {
+    fixture *f = *state;
+    start_uplink(f, (srv_opts){.tls = false});
+    go(f);
+    unsigned rnd = 12345;
+    for (uint64_t q = 1; q <= 8000; q++) {
+        submit_n(f, q, q);
+        rnd = rnd * 1103515245u + 12345u;
+        if (rnd >> 30 == 0) usleep(rnd >> 24 & 0xf);
+    }
+    assert_int_equal(pk_uplink_drain(f->u, 20), 0);
+    assert_received(f->s, 0, 1, 8000);
+}
+
 static void test_host_name_resolved(void **state) {
     fixture *f = *state;
     start_uplink(f, (srv_opts){.tls = false, .by_name = true});
@@ -547,6 +564,7 @@ int main(void) {
         fixture_test(test_ack_frees_spool),
         fixture_test(test_server_dies_mid_batch),
         fixture_test(test_big_alerts_split_by_frame_limit),
+        fixture_test(test_steady_submits_all_delivered),
         fixture_test(test_host_name_resolved),
         fixture_test(test_drain_reports_unacked),
         fixture_test(test_wrong_collector_name_refused),

@@ -260,6 +260,30 @@ static void test_hostile_json(void **state) {
     assert_int_equal(strlen(tiny), 3);
 }
 
+/* An indicator set split over frames: "part"/"parts" both or neither,
+ * 1 <= part <= parts <= PK_WIRE_MAX_PARTS, integers. */
+static void test_indicator_parts(void **state) {
+#define IND_HEAD "{\"type\":\"indicators\",\"version\":\"0123456789abcdef\"," \
+                 "\"format\":\"picket-jsonl\",\"data\":\"x\""
+    accepts(IND_HEAD "}", PK_MSG_INDICATORS);
+    accepts(IND_HEAD ",\"part\":1,\"parts\":1}", PK_MSG_INDICATORS);
+    accepts(IND_HEAD ",\"part\":3,\"parts\":3}", PK_MSG_INDICATORS);
+    accepts(IND_HEAD ",\"parts\":1024,\"part\":1024}", PK_MSG_INDICATORS);
+    rejects(IND_HEAD ",\"part\":1}", "bad_member");
+    rejects(IND_HEAD ",\"parts\":2}", "bad_member");
+    rejects(IND_HEAD ",\"part\":0,\"parts\":2}", "out_of_range");
+    rejects(IND_HEAD ",\"part\":3,\"parts\":2}", "out_of_range");
+    rejects(IND_HEAD ",\"part\":-1,\"parts\":2}", "out_of_range");
+    rejects(IND_HEAD ",\"part\":1,\"parts\":0}", "out_of_range");
+    rejects(IND_HEAD ",\"part\":1,\"parts\":1025}", "out_of_range");
+    rejects(IND_HEAD ",\"part\":1,\"parts\":4294967297}", "out_of_range");
+    rejects(IND_HEAD ",\"part\":\"1\",\"parts\":2}", "bad_member");
+    rejects(IND_HEAD ",\"part\":1,\"parts\":2.0}", "bad_member");
+    rejects(IND_HEAD ",\"part\":null,\"parts\":2}", "bad_member");
+    rejects(IND_HEAD ",\"part\":1,\"parts\":2,\"part\":2}", "bad_json");
+#undef IND_HEAD
+}
+
 static void test_type_names(void **state) {
     assert_string_equal(pk_wire_type_name(PK_MSG_HELLO), "hello");
     assert_string_equal(pk_wire_type_name(PK_MSG_ALERTS), "alerts");
@@ -282,6 +306,7 @@ int main(void) {
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_hostile_json),
+        cmocka_unit_test(test_indicator_parts),
         cmocka_unit_test(test_type_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
