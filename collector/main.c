@@ -23,6 +23,7 @@
 #include "coverage.h"
 #include "dist.h"
 #include "http.h"
+#include "istore_files.h"
 #include "output.h"
 #include "redis_apply.h"
 #include "tls.h"
@@ -128,6 +129,20 @@ static bool output_writable(const char *path) {
     return ok;
 }
 
+/* The --indicators files load (their reports go to stderr); *count gets
+ * how many indicators they hold. */
+static bool indicators_load(const pk_coll_config *c, size_t *count) {
+    char err[512];
+    pk_ind_list list;
+    pk_ind_list_init(&list);
+    bool ok = pk_ind_list_load_files(&list, c->indicator_files, c->nindicator_files, stderr,
+                                     err, sizeof err) == 0;
+    if (!ok) pk_log(PK_LOG_ERR, "--indicators: %s", err);
+    *count = list.n;
+    pk_ind_list_free(&list);
+    return ok;
+}
+
 /* --check-config: what setup() would read or open, nothing started. */
 static int check_config(pk_collector *coll) {
     const pk_coll_config *c = &coll->cfg;
@@ -138,12 +153,14 @@ static int check_config(pk_collector *coll) {
         pk_log(PK_LOG_ERR, "-o %s: cannot append there: %m", c->output_path);
         bad++;
     }
+    size_t nind = 0;
+    if (c->nindicator_files && !indicators_load(c, &nind)) bad++;
     if (bad) return 1;
     printf("configuration OK: listen %s:%u (%s), redis %s:%u prefix \"%s\", window %llu s, "
-           "http %s, output %s\n", c->listen.host, c->listen.port,
+           "http %s, output %s, %zu indicators to distribute\n", c->listen.host, c->listen.port,
            c->insecure ? "plaintext" : "mutual TLS", c->redis.host, c->redis.port,
            c->redis_prefix, (unsigned long long)c->window_s, c->http_on ? c->http.host : "off",
-           c->output_path ? c->output_path : "none");
+           c->output_path ? c->output_path : "none", nind);
     return 0;
 }
 

@@ -23,8 +23,8 @@ run_suite build "" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPICKET_WERROR=ON
 # already ran above.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-asan "-E fault|board" -DCMAKE_BUILD_TYPE=Debug -DPICKET_SANITIZE=ON
-if [ "${PICKET_FUZZ_SECONDS:-20}" -gt 0 ] && command -v clang >/dev/null; then
-  echo "=== fuzz every target for ${PICKET_FUZZ_SECONDS:-20} s"
-  bash tests/fuzz/run.sh "${PICKET_FUZZ_SECONDS:-20}"
+if [ "${PICKET_FUZZ_SECONDS:-10}" -gt 0 ] && command -v clang >/dev/null; then
+  echo "=== fuzz every target for ${PICKET_FUZZ_SECONDS:-10} s"
+  bash tests/fuzz/run.sh "${PICKET_FUZZ_SECONDS:-10}"
 fi
 echo "=== all suites passed"

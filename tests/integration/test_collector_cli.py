@@ -122,6 +122,14 @@ def check_config_file(tmp, pki):
           "--check-config with a good file: exit 0 and a summary of the file's settings")
     rc, out = run(["--config", conf, "--redis-prefix", "fromcli:", "--check-config"])
     check(rc == 0 and 'prefix "fromcli:"' in out, "a flag overrides the file's key")
+    ind = tmp.join("coalition.txt")
+    with open(ind, "w") as fh:
+        fh.write("domain:a.example\nip:192.0.2.7\nbogus-line-that-is-no-indicator\n")
+    rc, out = run(["--config", conf, "--indicators", ind, "--check-config"])
+    check(rc == 0 and "2 indicators to distribute" in out and "coalition.txt" in out,
+          "--check-config loads --indicators and reports them")
+    rc, out = run(["--config", conf, "--indicators", tmp.join("none.txt"), "--check-config"])
+    check(rc == 1 and "none.txt" in out, "--check-config names a missing --indicators file")
     bad_key = tmp.join("missing-key.conf")
     with open(bad_key, "w") as fh:
         fh.write(open(conf).read().replace("ca = ", "ca = /nonexistent/"))
