@@ -14,12 +14,14 @@
 
 #include <jansson.h>
 
+#include "alerts_scan.h"
 #include "collector.h"
 
 /* Fixed arguments before the per-alert groups, and the group size. */
-#define PK_BATCH_FIXED_ARGS 16
+#define PK_BATCH_FIXED_ARGS 17
 #define PK_BATCH_PER_ALERT 5
 #define PK_BATCH_SHA_ARG 1          /* argv slot filled with the script sha */
+#define PK_BATCH_PREV_ARG 16        /* argv slot of "prev" (see apply_lua.c) */
 
 typedef struct pk_batch {
     size_t received;        /* alerts in the message */
@@ -27,19 +29,28 @@ typedef struct pk_batch {
     size_t bad_exercise;    /* of which: malformed picket.exercise */
     size_t n;               /* alerts passed to the script */
     long long max_seq;      /* highest seq in the message (acked on success) */
-    char **json;            /* n alert JSON texts (owned, also in argv) */
+    const char **json;      /* n alert JSON texts (in text, also in argv) */
     size_t *json_len;
     const char **exercise;  /* n exercise names (in argv), NULL = live */
     int argc;
-    const char **argv;
+    const char **argv;      /* into text, except the sha and a reset prev */
     size_t *argvlen;
-    char **owned;           /* argc entries: what to free (NULL = borrowed) */
+    size_t bytes;           /* memory held, for the collector's budget */
+    char *text;             /* every argument, one allocation */
+    size_t text_len, text_cap;
+    size_t *off;            /* argc offsets into text while building */
 } pk_batch;
 
 /* Builds the batch from a validated "alerts" message (modifies the alerts
- * in msg). Returns NULL only when out of memory. */
+ * in msg). prev: max seq of the batch the connection sent before (0 for
+ * its first). Returns NULL only when out of memory. */
 pk_batch *pk_batch_build(pk_collector *coll, const char *sensor, const char *partner,
-                         json_t *msg);
+                         long long prev, json_t *msg);
+
+/* The same from a frame pk_alerts_scan read (the payload must stay valid
+ * meanwhile); the alert texts are copied, not re-serialised. */
+pk_batch *pk_batch_build_scanned(pk_collector *coll, const char *sensor, const char *partner,
+                                 long long prev, const pk_scan *sc);
 
 void pk_batch_free(pk_batch *b);
 

@@ -41,7 +41,13 @@ typedef struct pk_conn {
     int64_t accepted_ms;
     int64_t last_frame_ms;          /* last complete frame (or Redis reply) */
     int64_t close_deadline_ms;
-    struct pk_redis_op *op;         /* the one Redis request in flight, if any */
+    /* Redis requests of this connection, oldest first: the applied lookup,
+     * then alerts batches (several may be in flight; acks follow this
+     * order). */
+    struct pk_redis_op *ops_head, *ops_tail;
+    uint32_t nops;
+    long long chain_seq;            /* max seq of the last batch submitted */
+    bool blocked;                   /* a frame waits for the global budget */
     struct pk_dist_peer *dist;      /* indicator push state (dist.c owns it) */
 } pk_conn;
 
@@ -56,6 +62,9 @@ void pk_listener_stop(pk_collector *coll);
  * behind reading (the connection is then closed). */
 bool pk_conn_send(pk_conn *c, json_t *msg);
 
+/* Sends one message already serialised as compact JSON (n bytes). */
+bool pk_conn_send_raw(pk_conn *c, const char *json, size_t n);
+
 /* Sends {"type":"error","reason":...} and closes once it is flushed. */
 void pk_conn_fail(pk_conn *c, const char *reason);
 
@@ -64,9 +73,14 @@ void pk_conn_fail(pk_conn *c, const char *reason);
 void pk_conn_close(pk_conn *c);
 
 /* A Redis request finished: handle the frames that arrived meanwhile.
- * (While c->op is set frames are left in the input buffer, which the read
- * watermark bounds; reading goes on so a peer that leaves is noticed.) */
+ * (While a connection has PK_CONN_MAX_BATCHES batches outstanding, or the
+ * collector's global budget is spent, frames are left in the input buffer,
+ * which the read watermark bounds; reading goes on so a peer that leaves
+ * is noticed.) */
 void pk_conn_resume(pk_conn *c);
+
+/* Resumes the connections whose frames waited for the global budget. */
+void pk_conns_unblock(pk_collector *coll);
 
 /* Once a second: deadlines for handshakes, idle peers and closing flushes. */
 void pk_conns_sweep(pk_collector *coll, int64_t now_ms);

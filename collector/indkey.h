@@ -19,4 +19,8 @@
 bool pk_indicator_key_text(const char *type, const char *value, size_t vlen, char *out,
                            size_t len);
 
+/* The same with the type given as type[0..tlen) (not NUL terminated). */
+bool pk_indicator_key_mem(const char *type, size_t tlen, const char *value, size_t vlen,
+                          char *out, size_t len);
+
 #endif

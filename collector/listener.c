@@ -4,12 +4,15 @@
  * socket becomes a pk_conn with a bufferevent (openssl server side, or
  * plain with --insecure on loopback). Input is bounded by a read high
  * watermark just above the frame limit; a frame header announcing more
- * than the limit closes the connection; while a Redis request is in flight
- * the connection's frames wait in its input buffer, which the watermark
- * caps at about one frame (reading goes on, so a peer that leaves is
- * noticed and its parked request dropped). A once-a-second sweep enforces the handshake
- * deadline (TLS + hello), the idle deadline (no complete frame: this also
- * ends one-byte-a-second clients) and the flush grace of closing peers.
+ * than the limit closes the connection. Each complete frame is handled as
+ * it arrives, so several batches of one connection can be in Redis at
+ * once; when the connection has its most in flight, or all connections
+ * together hold the collector's budget (redis_apply.h), the frames wait in
+ * the input buffer, which the watermark caps at about one frame (reading
+ * goes on, so a peer that leaves is noticed and its parked requests
+ * dropped). A once-a-second sweep enforces the handshake deadline (TLS +
+ * hello), the idle deadline (no complete frame: this also ends
+ * one-byte-a-second clients) and the flush grace of closing peers.
  */
 #include "conn.h"
 
@@ -47,7 +50,7 @@ static void conn_destroy(pk_conn *c) {
     else coll->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     coll->nconns--;
-    if (c->op) pk_redis_detach(c->op);
+    pk_redis_detach_all(c);
     if (c->free_ev) event_free(c->free_ev);
     if (c->bev) {
         SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
@@ -63,10 +66,8 @@ static void on_free(evutil_socket_t fd, short what, void *arg) { conn_destroy(ar
 static void begin_close(pk_conn *c, bool flush) {
     if (c->state == PK_CONN_CLOSING) return;
     c->state = PK_CONN_CLOSING;
-    if (c->op) {
-        pk_redis_detach(c->op);
-        c->op = NULL;
-    }
+    c->blocked = false;
+    pk_redis_detach_all(c);
     bufferevent_disable(c->bev, EV_READ);
     if (flush && evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
         c->close_deadline_ms = pk_now_ms() + CLOSE_GRACE_MS;
@@ -77,21 +78,32 @@ static void begin_close(pk_conn *c, bool flush) {
 
 void pk_conn_close(pk_conn *c) { begin_close(c, false); }
 
-bool pk_conn_send(pk_conn *c, json_t *msg) {
+static bool send_room(pk_conn *c) {
     if (c->state == PK_CONN_CLOSING) return false;
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) > SEND_MAX) {
-        c->coll->metrics.errors[PK_ERR_SEND_OVERFLOW]++;
-        pk_log_limited(&c->coll->rl.peer, PK_LOG_WARN,
-                       "%s: peer does not read what we send: closing", c->peer);
-        pk_conn_close(c);
-        return false;
-    }
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) <= SEND_MAX) return true;
+    c->coll->metrics.errors[PK_ERR_SEND_OVERFLOW]++;
+    pk_log_limited(&c->coll->rl.peer, PK_LOG_WARN,
+                   "%s: peer does not read what we send: closing", c->peer);
+    pk_conn_close(c);
+    return false;
+}
+
+bool pk_conn_send(pk_conn *c, json_t *msg) {
+    if (!send_room(c)) return false;
     size_t n = 0;
     uint8_t *buf = pk_wire_encode(msg, c->coll->cfg.frame_limit, &n);
     if (!buf) return false;
     int rc = bufferevent_write(c->bev, buf, n);
     free(buf);
     return rc == 0;
+}
+
+bool pk_conn_send_raw(pk_conn *c, const char *json, size_t n) {
+    if (!send_room(c) || n == 0 || n > c->coll->cfg.frame_limit) return false;
+    uint8_t hdr[4];
+    pk_wire_frame_header((uint32_t)n, hdr);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    return evbuffer_add(out, hdr, 4) == 0 && evbuffer_add(out, json, n) == 0;
 }
 
 void pk_conn_fail(pk_conn *c, const char *reason) {
@@ -118,6 +130,8 @@ static bool handle_frame(pk_conn *c, const char *payload, size_t len) {
     char err[256];
     json_t *root = NULL;
     c->last_frame_ms = pk_now_ms();
+    int fast = pk_session_frame_fast(c, payload, len);
+    if (fast >= 0) return fast;
     pk_wire_type t = pk_wire_parse(payload, len, &root, err, sizeof err);
     if (t == PK_MSG_INVALID) {
         reject_frame(c, pk_reject_from_err(err), err);
@@ -133,11 +147,12 @@ static uint32_t be32(const unsigned char *p) {
 }
 
 /* Handles every complete frame in the input buffer, as long as the
- * connection takes frames (not paused for Redis, not closing). */
+ * connection takes frames (not waiting for its welcome, not closing) and
+ * Redis can take another request from it (see pk_redis_can_take). */
 static void conn_process(pk_conn *c) {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     uint32_t limit = c->coll->cfg.frame_limit;
-    while ((c->state == PK_CONN_HELLO || c->state == PK_CONN_READY) && !c->op) {
+    while (c->state == PK_CONN_HELLO || c->state == PK_CONN_READY) {
         size_t avail = evbuffer_get_length(in), flen = 0;
         if (avail < 4) return;
         unsigned char *p = evbuffer_pullup(in, 4);
@@ -150,6 +165,11 @@ static void conn_process(pk_conn *c) {
         }
         size_t want = (size_t)be32(p) + 4;
         if (avail < want) return;
+        pk_take take = pk_redis_can_take(c->coll->redis, c);
+        if (take != PK_TAKE_YES) {
+            c->blocked = take == PK_TAKE_BUDGET;
+            return;
+        }
         p = evbuffer_pullup(in, (ssize_t)want);
         if (!p || pk_wire_frame_check(p, want, limit, &flen) != PK_FRAME_OK) return;
         bool go_on = handle_frame(c, (const char *)p + 4, flen - 4);
@@ -162,6 +182,14 @@ void pk_conn_resume(pk_conn *c) {
     if (c->state == PK_CONN_CLOSING) return;
     c->last_frame_ms = pk_now_ms();
     conn_process(c);
+}
+
+void pk_conns_unblock(pk_collector *coll) {
+    for (pk_conn *c = coll->conns; c; c = c->next) {
+        if (!c->blocked) continue;
+        c->blocked = false;
+        pk_conn_resume(c);        /* closing only marks c: the list stays intact */
+    }
 }
 
 /* ---------------------------------------------------------- callbacks */
@@ -391,7 +419,7 @@ static void sweep_one(pk_conn *c, int64_t now) {
         else pk_conn_fail(c, "handshake timeout");
         return;
     }
-    if (c->state == PK_CONN_READY && !c->op &&
+    if (c->state == PK_CONN_READY && c->nops == 0 &&
         now - c->last_frame_ms >= (int64_t)coll->cfg.idle_timeout_s * 1000) {
         coll->metrics.errors[PK_ERR_IDLE_TIMEOUT]++;
         pk_log_limited(&coll->rl.timeout, PK_LOG_INFO,

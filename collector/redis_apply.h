@@ -40,6 +40,23 @@ typedef struct pk_apply_result {
  * while it is in flight: then conn is NULL and no reply is sent). */
 typedef struct pk_redis_op pk_redis_op;
 
+/* Pipelining bounds. Replies come back in the order requests were sent on
+ * the one Redis connection, and Redis runs scripts one at a time, so a
+ * connection may have several batches in flight; their acks still go out
+ * in order and only once each batch and every older one are applied. A
+ * connection may always have one request outstanding; beyond that it
+ * takes another frame only while it has fewer than PK_CONN_MAX_BATCHES
+ * and all connections together hold less than PK_REDIS_BUDGET_BYTES of
+ * batches (frames wait in the input buffer meanwhile). */
+#define PK_CONN_MAX_BATCHES 16
+#define PK_REDIS_BUDGET_BYTES ((size_t)64 << 20)
+
+typedef enum pk_take {
+    PK_TAKE_YES = 0,
+    PK_TAKE_CONN_FULL,      /* this connection's own replies will resume it */
+    PK_TAKE_BUDGET,         /* pk_conns_unblock() resumes it */
+} pk_take;
+
 pk_redis *pk_redis_new(pk_collector *coll);   /* starts connecting */
 void pk_redis_free(pk_redis *r);
 
@@ -52,8 +69,12 @@ bool pk_redis_lookup_applied(pk_redis *r, struct pk_conn *c);
 /* Applies a batch (takes ownership of b). */
 bool pk_redis_apply(pk_redis *r, struct pk_conn *c, pk_batch *b);
 
-/* The connection is closing: its request completes without it. */
-void pk_redis_detach(pk_redis_op *op);
+/* May c hand over another request now? */
+pk_take pk_redis_can_take(pk_redis *r, const struct pk_conn *c);
+
+/* The connection is closing: its parked requests are dropped, those in
+ * flight complete without it. */
+void pk_redis_detach_all(struct pk_conn *c);
 
 /* Once a second: a Redis that stopped answering is dropped and retried. */
 void pk_redis_tick(pk_redis *r, int64_t now_ms);

@@ -23,9 +23,13 @@ struct pk_redis_op {
     pk_op_kind kind;
     struct pk_conn *conn;      /* NULL once the connection is gone */
     pk_redis *redis;
-    pk_batch *batch;           /* PK_OP_BATCH */
+    pk_batch *batch;           /* PK_OP_BATCH, until applied */
     pk_redis_op *next;         /* in the wait queue */
+    pk_redis_op *conn_next;    /* in the connection's list, oldest first */
     bool parked;               /* in the wait queue now */
+    bool done;                 /* applied; its ack waits for older batches */
+    long long max_seq;         /* of the batch */
+    size_t bytes;              /* counted in pk_redis.held_bytes */
     int64_t sent_us;
     int reloads;
 };
@@ -46,6 +50,8 @@ struct pk_redis {
     uint32_t nwait;
     uint32_t inflight;         /* requests sent, reply pending */
     int64_t progress_ms;       /* last reply (or first send after idle) */
+    size_t held_bytes;         /* batches submitted and not yet applied */
+    bool blocked;              /* a connection waits for held_bytes to drop */
 };
 
 /* redis_apply.c */

@@ -9,6 +9,7 @@
 #include "session.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exercise.h"
@@ -98,9 +99,8 @@ static bool on_hello(pk_conn *c, json_t *root) {
     return false;
 }
 
-static bool on_alerts(pk_conn *c, json_t *root) {
+static bool submit_batch(pk_conn *c, pk_batch *b) {
     pk_collector *coll = c->coll;
-    pk_batch *b = pk_batch_build(coll, c->sensor, c->partner, root);
     if (!b) {
         pk_log(PK_LOG_ERR, "sensor %s: out of memory building a batch: closing", c->sensor);
         pk_conn_close(c);
@@ -109,8 +109,29 @@ static bool on_alerts(pk_conn *c, json_t *root) {
     coll->metrics.alerts_received += b->received;
     coll->metrics.errors[PK_ERR_ALERT_INVALID] += b->invalid - b->bad_exercise;
     coll->metrics.errors[PK_ERR_EXERCISE_INVALID] += b->bad_exercise;
-    if (!pk_redis_apply(coll->redis, c, b)) pk_conn_close(c);
-    return false;
+    c->chain_seq = b->max_seq;
+    if (!pk_redis_apply(coll->redis, c, b)) {
+        pk_conn_close(c);
+        return false;
+    }
+    return true;
+}
+
+static bool on_alerts(pk_conn *c, json_t *root) {
+    return submit_batch(c, pk_batch_build(c->coll, c->sensor, c->partner, c->chain_seq, root));
+}
+
+int pk_session_frame_fast(pk_conn *c, const char *payload, size_t len) {
+    if (c->state != PK_CONN_READY) return -1;
+    pk_scan *sc = malloc(sizeof *sc);
+    if (!sc) return -1;
+    if (!pk_alerts_scan(payload, len, sc)) {
+        free(sc);
+        return -1;
+    }
+    pk_batch *b = pk_batch_build_scanned(c->coll, c->sensor, c->partner, c->chain_seq, sc);
+    free(sc);
+    return submit_batch(c, b);
 }
 
 bool pk_session_message(pk_conn *c, pk_wire_type type, json_t *root) {
@@ -162,8 +183,7 @@ static void publish(pk_collector *coll, const pk_batch *b, const pk_apply_result
     }
 }
 
-void pk_session_applied(pk_collector *coll, pk_conn *c, const pk_batch *b,
-                        const pk_apply_result *res) {
+void pk_session_applied(pk_collector *coll, const pk_batch *b, const pk_apply_result *res) {
     pk_metrics *m = &coll->metrics;
     m->batches_total++;
     m->alerts_unique += (uint64_t)res->unique;
@@ -171,11 +191,13 @@ void pk_session_applied(pk_collector *coll, pk_conn *c, const pk_batch *b,
     m->alerts_retransmitted += (uint64_t)res->retransmitted;
     m->sightings += (uint64_t)res->sightings;
     publish(coll, b, res);
-    if (!c || c->state != PK_CONN_READY) return;
-    json_t *ack = json_pack("{s:s, s:I}", "type", "ack", "seq", (json_int_t)b->max_seq);
-    bool ok = ack && pk_conn_send(c, ack);
-    json_decref(ack);
-    if (!ok) {
+}
+
+void pk_session_acked(pk_conn *c, long long seq) {
+    if (c->state != PK_CONN_READY) return;
+    char msg[64];
+    int n = snprintf(msg, sizeof msg, "{\"type\":\"ack\",\"seq\":%lld}", seq);
+    if (!pk_conn_send_raw(c, msg, (size_t)n)) {
         pk_conn_close(c);
         return;
     }

@@ -75,9 +75,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...) {
 
 /* ------------------------------------------------- raw byte screening */
 
-/* Length of the UTF-8 sequence at p (strict: no overlongs, no surrogates,
- * nothing above U+10FFFF), or 0 if it is not valid. */
-static size_t utf8_seq_len(const uint8_t *p, size_t left) {
+size_t pk_wire_utf8_len(const uint8_t *p, size_t left) {
     uint8_t c = p[0];
     if (c < 0x80) return 1;
     size_t n;
@@ -101,7 +99,7 @@ static size_t utf8_invalid_at(const uint8_t *p, size_t len) {
     size_t i = 0;
     while (i < len) {
         if (p[i] == 0) return i;   /* a raw NUL never belongs in JSON text */
-        size_t n = utf8_seq_len(p + i, len - i);
+        size_t n = pk_wire_utf8_len(p + i, len - i);
         if (n == 0) return i;
         i += n;
     }

@@ -47,6 +47,11 @@ pk_wire_frame_status pk_wire_frame_check(const uint8_t *buf, size_t len,
 /* Writes the 4-byte header for a payload of n bytes. */
 void pk_wire_frame_header(uint32_t n, uint8_t hdr[4]);
 
+/* Length of the UTF-8 sequence at p (left >= 1 bytes there; strict: no
+ * overlongs, no surrogates, nothing above U+10FFFF), or 0 if it is not
+ * valid. The one rule for every reader of frames. */
+size_t pk_wire_utf8_len(const uint8_t *p, size_t left);
+
 typedef enum pk_wire_type {
     PK_MSG_INVALID = 0,
     PK_MSG_HELLO,

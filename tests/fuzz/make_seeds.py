@@ -397,6 +397,34 @@ def wire_seeds():
         write("fuzz_wire", "invalid." + name, data)
 
 
+def alerts_scan_seeds():
+    """Payloads (no frame header) for the collector's alerts fast path."""
+    alert = {"timestamp": "2026-11-23T09:12:35.123456+0000", "event_type": "alert",
+             "src_ip": "10.16.1.11", "dest_ip": "8.8.8.8", "community_id": "1:abc=",
+             "picket": {"sensor": "claimed", "indicator": {"type": "domain", "value": "Evil.Example"}}}
+    bare = {"event_type": "alert", "picket": {"indicator": {"type": "url", "value": "http://x/\u00e9"}}}
+    msg = {"type": "alerts", "alerts": [{"seq": 17, "alert": alert}, {"seq": 18, "alert": bare}]}
+    seeds = {
+        "valid.compact": json.dumps(msg, separators=(",", ":")).encode(),
+        "valid.spaced": json.dumps(msg, indent=1).encode(),
+        "valid.escapes": json.dumps({"type": "alerts", "alerts": [{"seq": 1, "alert": {
+            "picket": {"indicator": {"type": "domain", "value": 'a\\b"c'}}, "x": "\u00e9\n"}}]},
+            separators=(",", ":")).encode(),
+        "valid.no-picket": b'{"alerts":[{"alert":{"a":[1,2.5,-0,true,null]},"seq":3}],"type":"alerts"}',
+        "valid.exercises": b'{"type":"alerts","alerts":[{"seq":1,"alert":{"picket":{"exercise":"ex-1",'
+                           b'"indicator":{"type":"domain","value":"a.example"}}}},{"seq":2,"alert":'
+                           b'{"picket":{"exercise":null}}},{"seq":3,"alert":{"picket":{"exercise":'
+                           b'"a b"}}},{"seq":4,"alert":{"picket":{"exercise":5}}}]}',
+        "invalid.duplicate-member": b'{"type":"alerts","alerts":[{"seq":1,"alert":{"a":1,"a":2}}]}',
+        "invalid.seq-out-of-order": b'{"type":"alerts","alerts":[{"seq":2,"alert":{}},{"seq":2,"alert":{}}]}',
+        "invalid.bad-utf8": b'{"type":"alerts","alerts":[{"seq":1,"alert":{"x":"\xc0\xaf"}}]}',
+        "invalid.trailing": b'{"type":"alerts","alerts":[{"seq":1,"alert":{}}]} x',
+        "other.stats": b'{"type":"stats","counters":{}}',
+    }
+    for name, data in seeds.items():
+        write("fuzz_alerts_scan", name, data)
+
+
 # ---- pushed indicator sets ---------------------------------------------------------------
 
 
@@ -453,6 +481,7 @@ def main():
     http_seeds()
     ind_seeds()
     wire_seeds()
+    alerts_scan_seeds()
     pushed_seeds()
     for t in sorted(os.listdir(CORPUS)):
         files = os.listdir(os.path.join(CORPUS, t))

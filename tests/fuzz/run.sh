@@ -36,7 +36,8 @@ command -v clang >/dev/null || { echo "run.sh: clang is needed for libFuzzer" >&
 declare -A max_len=(
   [fuzz_decode]=4096 [fuzz_packet_path]=16384 [fuzz_dns]=2048 [fuzz_tls]=4096
   [fuzz_quic]=4096 [fuzz_http]=20000 [fuzz_ind_plain]=16384 [fuzz_ind_zeek]=16384
-  [fuzz_ind_stix]=16384 [fuzz_ind_iprep]=16384 [fuzz_wire]=8192 [fuzz_pushed]=16384
+  [fuzz_ind_stix]=16384 [fuzz_ind_iprep]=16384 [fuzz_wire]=8192 [fuzz_alerts_scan]=8192
+  [fuzz_pushed]=16384
 )
 
 if [[ -n ${PICKET_FUZZ_TARGETS:-} ]]; then

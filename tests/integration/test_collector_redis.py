@@ -8,13 +8,16 @@ AOF (appendfsync always). The test checks /healthz, /metrics and the
 stops Redis (healthz 503, a batch sent meanwhile is not acked, sensor
 connections stay open), starts it again from its AOF (the pending batch
 is then acked, nothing is lost or duplicated, welcome 'applied' survives),
-flushes the script cache (NOSCRIPT is handled), floods the stream so that
+flushes the script cache (NOSCRIPT is handled, also with a dozen batches
+of one connection in flight: acks stay in order, every alert reaches the
+stream once), floods the stream so that
 a stream client that never reads is dropped, and finally freezes Redis
 (SIGSTOP) so the collector's watchdog must give up on the connection and
 retry until Redis answers again.
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -23,8 +26,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from collector_testlib import (Closed, Collector, Redis, Sensor, TempDir, check, curl,  # noqa
-                               make_alert, make_certs, metrics, require_tools, sse_events,
-                               wait_for)
+                               make_alert, make_certs, metrics, paths, require_tools,
+                               sse_events, wait_for)
 
 PASSWORD = "s3cret-test"
 
@@ -113,6 +116,56 @@ def phase_after(col, redis, pki, s3):
     s3.close()
 
 
+def apply_script_source():
+    """The collector's Lua script, from the C string in collector/apply_lua.c."""
+    with open(os.path.join(paths()[1], "collector", "apply_lua.c")) as f:
+        text = f.read()
+    body = text[text.index("pk_apply_lua[] ="):]
+    body = body[:body.index(";\n")]
+    parts = re.findall(r'"((?:\\.|[^"\\])*)"', body)
+    return "".join(parts).encode().decode("unicode_escape")
+
+
+def phase_pipelined(col, redis, pki):
+    """Many batches in flight on one connection while the script cache is
+    flushed and, atomically, reloaded (as another collector sharing the
+    Redis would): one batch may then meet NOSCRIPT while the next one runs.
+    Acks must come in order and the stream must get every alert exactly
+    once (a batch applied before its predecessor would make the
+    predecessor's alerts look retransmitted)."""
+    rc = redis.client()
+    src = apply_script_source()
+    xlen0 = rc.cmd("XLEN", "picket:alerts")
+    s1 = Sensor(col.port, pki, "s1")
+    first = s1.hello()["applied"] + 1
+    nbatch, size = 12, 40
+    tops = []
+    for b in range(nbatch):
+        lo = first + b * size
+        s1.send({"type": "alerts", "alerts": [{"seq": s, "alert": a} for s, a in
+                                              batch("s1", lo, size, tag="p%d-" % b)]})
+        tops.append(lo + size - 1)
+        if b % 3 == 1:              # flushed before batch b + 1 reaches Redis
+            rc.cmd("SCRIPT", "FLUSH")
+        elif b % 3 == 2:            # reloaded right behind it
+            rc.cmd("SCRIPT", "LOAD", src)
+    acks = []
+    s1.sock.settimeout(20)
+    while not acks or acks[-1] < tops[-1]:
+        acks.append(s1.expect("ack")["seq"])
+    check(all(a in tops for a in acks) and acks == sorted(set(acks)),
+          "%d batches of %d sent without waiting, the script cache flushed after every "
+          "third and reloaded after the next: %d acks, "
+          "in order, each a batch's last seq" % (nbatch, size, len(acks)))
+    added = rc.cmd("XLEN", "picket:alerts") - xlen0
+    check(added == nbatch * size, "every pipelined alert reached the stream once (%d of %d)"
+          % (added, nbatch * size))
+    check(rc.cmd("HGET", "picket:applied", "s1") == str(tops[-1]),
+          "applied seq is the last batch's (%d)" % tops[-1])
+    s1.close()
+    return added
+
+
 def phase_slow_sse(col, pki):
     raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -186,6 +239,7 @@ def main():
         wait_for(lambda: len([k for k, _ in sse_events(sse_path) if k == "alert"]) == 14,
                  what="SSE alerts after the outage")
         check(True, "/api/stream delivered all 14 unique alerts across the Redis restart")
+        phase_pipelined(col, redis, pki)
         phase_slow_sse(col, pki)
         phase_hang(col, redis, pki)
         sse.terminate()
