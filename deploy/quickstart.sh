@@ -6,17 +6,22 @@
 #   sensors of two partners (UK, JP) replaying a capture that picket-gen
 #   makes from the sample indicator sets in rules/;
 # then shows the deduplicated alert stream and the coalition sightings.
+# With --keep the collector and Redis stay up (until Ctrl-C) so the
+# watch-floor board can be opened in a browser.
 # Everything it starts is stopped on exit; files stay in the printed dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 redis_addr=""
-case "${1:-}" in
-  --redis) redis_addr=${2:?--redis needs HOST:PORT} ;;
-  -h|--help) echo "usage: deploy/quickstart.sh [--redis HOST:PORT]"; exit 0 ;;
-  "") ;;
-  *) echo "quickstart: unknown argument '$1' (try --help)" >&2; exit 2 ;;
-esac
+keep=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --redis) redis_addr=${2:?--redis needs HOST:PORT}; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) echo "usage: deploy/quickstart.sh [--redis HOST:PORT] [--keep]"; exit 0 ;;
+    *) echo "quickstart: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
 
 bash deploy/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -49,7 +54,7 @@ cport=$(free_port); hport=$(free_port)
   --redis "$redis_addr" --http 127.0.0.1:"$hport" -o "$work/unique.jsonl" \
   2>"$work/collector.log" & pids+=($!)
 for _ in $(seq 100); do grep -q "listening for sensors" "$work/collector.log" && break; sleep 0.1; done
-echo "quickstart: picket-collector on 127.0.0.1:$cport (metrics http://127.0.0.1:$hport/metrics)"
+echo "quickstart: picket-collector on 127.0.0.1:$cport (board http://127.0.0.1:$hport/, metrics http://127.0.0.1:$hport/metrics)"
 
 ind=()
 for r in rules/*; do case "$r" in *.md) ;; *) ind+=(-I "$r") ;; esac; done
@@ -94,3 +99,7 @@ for s in sightings:
 PY
 echo
 echo "quickstart: files in $work (collector.log, <sensor>.log, <sensor>.jsonl, unique.jsonl)"
+if [ "$keep" = 1 ]; then
+  echo "quickstart: --keep: the watch-floor board is at http://127.0.0.1:$hport/ (Ctrl-C stops everything)"
+  wait
+fi
