@@ -49,6 +49,20 @@ static void skip_ws(scanner *s) {
     s->p = p;
 }
 
+/* After a member of an object or array: ',' (then whitespace) = another
+ * follows (1), `close` = the container ends here (0, s->p on it), anything
+ * else is not JSON this scanner takes (-1). */
+static int after_member(scanner *s, char close) {
+    skip_ws(s);
+    if (s->p >= s->end) return -1;
+    if (*s->p == ',') {
+        s->p++;
+        skip_ws(s);
+        return 1;
+    }
+    return *s->p == close ? 0 : -1;
+}
+
 static int hexval(unsigned char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -246,14 +260,9 @@ static bool scan_object(scanner *s, unsigned depth, role r, long long *seq, bool
                 s->cur->stamp[slot].n = (size_t)(s->p - vstart);
             }
         }
-        skip_ws(s);
-        if (s->p >= s->end) return false;
-        if (*s->p == ',') {
-            s->p++;
-            skip_ws(s);
-            continue;
-        }
-        if (*s->p != '}') return false;
+        int more = after_member(s, '}');
+        if (more < 0) return false;
+        if (more) continue;
         if (r == R_PICKET) {
             s->cur->picket_close = (const char *)s->p;
             s->cur->picket_members = nkeys;
@@ -304,14 +313,9 @@ static bool scan_array(scanner *s, unsigned depth, role r) {
         } else if (!scan_value(s, depth, R_OTHER, NULL)) {
             return false;
         }
-        skip_ws(s);
-        if (s->p >= s->end) return false;
-        if (*s->p == ',') {
-            s->p++;
-            skip_ws(s);
-            continue;
-        }
-        if (*s->p != ']') return false;
+        int more = after_member(s, ']');
+        if (more < 0) return false;
+        if (more) continue;
         s->p++;
         return true;
     }
