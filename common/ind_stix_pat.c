@@ -39,6 +39,10 @@ typedef struct parser {
 } parser;
 
 /* Sets the result once: reason = pre + printable(arg) + post. */
+/* Why a valid pattern is left out: a sensor matches one observed value
+ * (an address, name, URL or fingerprint) at a time. */
+#define NOT_ONE_VALUE " cannot be matched on one observed value"
+
 static void fail(parser *p, int status, const char *pre, const char *arg,
                  const char *post) {
     if (p->status != 0)
@@ -240,7 +244,7 @@ static void parse_cmp(parser *p) {
     static const char *const ops[] = {"LIKE", "MATCHES", "ISSUBSET",
                                       "ISSUPERSET", "IN", NULL};
     if (is_kw(&p->cur, "EXISTS") || is_kw(&p->cur, "NOT")) {
-        fail(p, 1, "", is_kw(&p->cur, "NOT") ? "NOT" : "EXISTS", " is not supported");
+        fail(p, 1, "", is_kw(&p->cur, "NOT") ? "NOT" : "EXISTS", NOT_ONE_VALUE);
         return;
     }
     if (p->cur.k != T_WORD || !memchr(p->cur.s, ':', p->cur.n)) {
@@ -250,7 +254,7 @@ static void parse_cmp(parser *p) {
     tok path = p->cur, op, val;
     next(p);
     if (is_kw(&p->cur, "NOT")) {
-        fail(p, 1, "", "NOT", " is not supported");
+        fail(p, 1, "", "NOT", NOT_ONE_VALUE);
         return;
     }
     op = p->cur;
@@ -297,7 +301,7 @@ static void parse_cexpr(parser *p) {
         parse_cterm(p);
     }
     if (p->status == 0 && is_kw(&p->cur, "AND"))
-        fail(p, 1, "", "AND", " inside an observation is not supported");
+        fail(p, 1, "", "AND", " inside an observation" NOT_ONE_VALUE);
 }
 
 static void check_after_obs(parser *p) {
@@ -308,9 +312,9 @@ static void check_after_obs(parser *p) {
     char word[16];
     snprintf(word, sizeof word, "%.*s", (int)(p->cur.n < 15 ? p->cur.n : 15), p->cur.s);
     if (is_any_kw(&p->cur, quals))
-        fail(p, 1, "qualifier ", word, " is not supported");
+        fail(p, 1, "qualifier ", word, NOT_ONE_VALUE);
     else if (is_any_kw(&p->cur, joins))
-        fail(p, 1, "", word, " between observations is not supported");
+        fail(p, 1, "", word, " between observations needs state across flows; left out");
 }
 
 static void parse_obs(parser *p) {

@@ -82,7 +82,9 @@ int pk_capture_open(pk_capture *c, const pk_capture_config *cfg) {
     int rc = cfg->file ? open_file(c) : open_live(c);
     if (rc == 0 && cfg->filter && *cfg->filter) rc = apply_filter(c);
     if (rc == 0 && !pk_decode_linktype_supported(pcap_datalink(c->pcap))) {
-        snprintf(c->error, sizeof c->error, "%s: link type %s (%d) is not supported",
+        snprintf(c->error, sizeof c->error,
+                 "%s: link type %s (%d) has no decoder (Ethernet, Linux SLL/SLL2, "
+                 "raw IP, null/loopback)",
                  cfg->file ? cfg->file : cfg->iface,
                  pcap_datalink_val_to_name(pcap_datalink(c->pcap)) ?: "unknown",
                  pcap_datalink(c->pcap));
