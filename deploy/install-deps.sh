@@ -10,6 +10,12 @@ PACKAGES=(
   chromium
 )
 
+# --list: print the package names (what .ci/run installs), nothing else.
+if [ "${1:-}" = "--list" ]; then
+  echo "${PACKAGES[@]}"
+  exit 0
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -439,6 +439,25 @@ def make_alert(sensor, seq, itype, value, community_id=None, src="10.0.0.5",
     return a
 
 
+class GoodSensor:
+    """A well-behaved sensor s1 whose acks must keep coming while others
+    misbehave; ping() sends one alert and records the slowest ack."""
+
+    def __init__(self, port, pki):
+        self.s = Sensor(port, pki, "s1")
+        self.s.hello()
+        self.seq = 0
+        self.worst = 0.0
+
+    def ping(self):
+        self.seq += 1
+        t0 = time.monotonic()
+        ack = self.s.alerts([(self.seq, make_alert("s1", self.seq, "domain", "good.example",
+                                                   "1:g%d=" % self.seq))])
+        self.worst = max(self.worst, time.monotonic() - t0)
+        if ack != self.seq:
+            raise AssertionError("good sensor: ack %r for seq %d" % (ack, self.seq))
+
 def stream_entries(rc, key):
     """[(id, {field: value})] of a whole stream."""
     out = []

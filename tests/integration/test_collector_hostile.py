@@ -19,28 +19,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from collector_testlib import (Closed, Collector, Redis, Sensor, TempDir, check, frame,  # noqa: E402
+from collector_testlib import (Closed, Collector, GoodSensor, Redis, Sensor, TempDir, check, frame,  # noqa: E402
                                make_alert, make_certs, metrics, require_tools, wait_for)
 
 HS_TIMEOUT, IDLE_TIMEOUT = 3, 4
 MAX_CONN = 201                  # the good sensor + 200 idle connections
-
-
-class Good:
-    def __init__(self, port, pki):
-        self.s = Sensor(port, pki, "s1")
-        self.s.hello()
-        self.seq = 0
-        self.worst = 0.0
-
-    def ping(self):
-        self.seq += 1
-        t0 = time.monotonic()
-        ack = self.s.alerts([(self.seq, make_alert("s1", self.seq, "domain", "good.example",
-                                                   "1:g%d=" % self.seq))])
-        self.worst = max(self.worst, time.monotonic() - t0)
-        if ack != self.seq:
-            raise AssertionError("good sensor: ack %r for seq %d" % (ack, self.seq))
 
 
 def alerts_msg(seq):
@@ -196,7 +179,7 @@ def main():
                            "--idle-timeout", str(IDLE_TIMEOUT),
                            "--max-connections", str(MAX_CONN)]).start()
     try:
-        good = Good(col.port, pki)
+        good = GoodSensor(col.port, pki)
         check_garbage_before_tls(col, good)
         check_bad_frames(col, pki, good)
         check_metrics(col)

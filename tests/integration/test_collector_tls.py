@@ -16,27 +16,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from collector_testlib import (Closed, Collector, Redis, Sensor, TempDir, check,  # noqa: E402
+from collector_testlib import (Closed, Collector, GoodSensor, Redis, Sensor, TempDir, check,  # noqa: E402
                                make_alert, make_certs, metrics, require_tools)
-
-
-class Good:
-    """The well-behaved sensor whose acks must keep coming."""
-
-    def __init__(self, port, pki):
-        self.s = Sensor(port, pki, "s1")
-        self.s.hello()
-        self.seq = 0
-        self.worst = 0.0
-
-    def ping(self):
-        self.seq += 1
-        t0 = time.monotonic()
-        ack = self.s.alerts([(self.seq, make_alert("s1", self.seq, "domain", "good.example",
-                                                   "1:g%d=" % self.seq))])
-        self.worst = max(self.worst, time.monotonic() - t0)
-        if ack != self.seq:
-            raise AssertionError("good sensor: ack %r for seq %d" % (ack, self.seq))
 
 
 def refused(port, pki, name=None, cert_dir=None, claim=None, tls=True):
@@ -68,7 +49,7 @@ def main():
     col = Collector(tmp, redis.port, pki, http=True,
                     extra=["--crl", os.path.join(pki, "crl.pem")]).start()
     try:
-        good = Good(col.port, pki)
+        good = GoodSensor(col.port, pki)
         tls = good.s.sock.version()
         check(tls in ("TLSv1.2", "TLSv1.3"), "good sensor negotiated %s (%s)"
               % (tls, good.s.sock.cipher()[0]))
