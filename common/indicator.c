@@ -291,16 +291,21 @@ static bool url_host_ok(const char *h, size_t n) {
     return true;
 }
 
-/* Host part of an authority: drops a default port and trailing dots. */
+/* Host part of an authority: drops default ports and trailing dots until
+ * neither is left ("a:80:80", "a.:80." both give "a"), so normalising the
+ * result again strips nothing: normalisation stays idempotent. */
 static size_t url_host_len(const char *a, size_t n) {
     const char *at = memrchr(a, '@', n);
     size_t start = at ? (size_t)(at - a) + 1 : 0;
-    if (n - start >= 3 && memcmp(a + n - 3, ":80", 3) == 0)
-        n -= 3;
-    else if (n - start >= 4 && memcmp(a + n - 4, ":443", 4) == 0)
-        n -= 4;
-    while (n > start && a[n - 1] == '.')   /* all of them: normalising twice */
-        n--;                                /* must give the same URL */
+    for (size_t before = n + 1; n != before;) {
+        before = n;
+        while (n > start && a[n - 1] == '.')
+            n--;
+        if (n - start >= 3 && memcmp(a + n - 3, ":80", 3) == 0)
+            n -= 3;
+        else if (n - start >= 4 && memcmp(a + n - 4, ":443", 4) == 0)
+            n -= 4;
+    }
     return n;
 }
 

@@ -162,8 +162,11 @@ static void test_url_normalize(void **state) {
     expect_url("http://evil.example:123456/x", NULL);
     expect_url("http://[2001:db8::1/x", NULL);
     expect_url("http://ev!l.example/", NULL);
+    expect_url("..:80....", NULL);                    /* nothing left of the host */
+    expect_url("http://A.example.:80.:443/x", "a.example/x");
     static const char *const again[] = {"HTTP://A.Example:8080/x?y#z", "a.example",
-                                        "ftp://A.example/", "http://u:p@A.example:443"};
+                                        "ftp://A.example/", "http://u:p@A.example:443",
+                                        "a.example:80:80", "b.example.:80.:443."};
     for (size_t i = 0; i < sizeof again / sizeof again[0]; i++) {
         char once[256], twice[256];
         int n1 = pk_url_normalize(again[i], strlen(again[i]), once, sizeof once);
