@@ -45,8 +45,11 @@ static pk_itab *table_of(pk_istore *s, uint32_t i) {
 
 static int size_tables(pk_istore *s) {
     size_t count[NTABLES] = {0};
-    for (size_t i = 0; i < s->n; i++)
-        count[table_index(pk_item_meta(s, (uint32_t)i))]++;
+    for (size_t i = 0; i < s->n; i++) {
+        const pk_indicator *m = pk_item_meta(s, (uint32_t)i);
+        count[table_index(m)]++;
+        s->types |= 1u << m->type;
+    }
     for (size_t k = 0; k < NTABLES; k++)
         if (pk_itab_init(table_at(s, k), count[k]) < 0)
             return -1;

@@ -43,11 +43,16 @@ static void observe_dns(app_ctx *c, const pk_dns_query *q) {
                             q->q[i].name_len);
 }
 
-static void observe_tls(app_ctx *c, const pk_tls_hello *h) {
+/* JA3 and JA4 are computed only when the store in force could match one. */
+static void observe_tls(app_ctx *c, pk_tls_hello *h) {
     if (h->has_sni && h->sni_len)
         pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_SNI, h->sni, h->sni_len);
-    pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_JA3, h->ja3, strlen(h->ja3));
-    pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_JA4, h->ja4, strlen(h->ja4));
+    bool ja3 = pk_detect_wants(c->s, PK_FIELD_TLS_JA3);
+    bool ja4 = pk_detect_wants(c->s, PK_FIELD_TLS_JA4);
+    if (!ja3 && !ja4) return;
+    pk_tls_hello_fingerprint(h);
+    if (ja3) pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_JA3, h->ja3, strlen(h->ja3));
+    if (ja4) pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_JA4, h->ja4, strlen(h->ja4));
 }
 
 static void observe_http(app_ctx *c, const pk_http_request *r) {

@@ -8,12 +8,17 @@
 #ifndef PICKET_DETECT_H
 #define PICKET_DETECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "flow.h"
 #include "istore.h"
 #include "packet.h"
 #include "sensor.h"
+
+/* Whether the store in force holds an indicator that could match field:
+ * a parser may skip work (a fingerprint, a URL) nothing could match. */
+bool pk_detect_wants(const pk_sensor *s, pk_field field);
 
 /* A name, URL or fingerprint seen in the flow. */
 void pk_detect_value(pk_sensor *s, pk_flow *f, const pk_packet *p,

@@ -34,7 +34,7 @@ enum {
 typedef enum hello_err { HE_NONE = 0, HE_HANDSHAKE, HE_EXTENSION, HE_SNI } hello_err;
 
 typedef struct hello_ctx {
-    pk_tls_fields f;
+    pk_tls_fields *f;     /* the output's */
     pk_tls_hello *out;
     uint32_t seen;        /* known extensions already read (first one wins) */
     bool sni_bad;         /* host_name empty or with bytes a name cannot hold */
@@ -63,12 +63,12 @@ static bool printable(uint8_t b) { return b > 0x20 && b < 0x7f; }
 /* Keeps what JA4 needs of the first ALPN value and a printable copy. */
 static void keep_alpn(pk_reader *v, hello_ctx *c) {
     size_t n = rd_left(v);
-    c->f.has_alpn = true;
-    c->f.alpn_len = (uint8_t)n;
+    c->f->has_alpn = true;
+    c->f->alpn_len = (uint8_t)n;
     for (size_t i = 0; i < n; i++) {
         uint8_t b = rd_u8(v);
-        if (i == 0) c->f.alpn_first = b;
-        c->f.alpn_last = b;
+        if (i == 0) c->f->alpn_first = b;
+        c->f->alpn_last = b;
         if (i + 1 < sizeof c->out->alpn0)
             c->out->alpn0[i] = printable(b) ? (char)b : '.';
     }
@@ -115,7 +115,7 @@ static void keep_sni(pk_reader *name, hello_ctx *c) {
 /* server_name: a list (whose length must fill the extension) of typed
  * names; the first host_name (type 0) is kept. */
 static hello_err read_sni(pk_reader *ext, hello_ctx *c) {
-    c->f.has_sni_ext = true;
+    c->f->has_sni_ext = true;
     if (rd_left(ext) == 0) return HE_NONE;
     pk_reader list = rd_sub(ext, rd_be16(ext));
     if (!rd_ok(ext) || rd_left(ext) != 0) return HE_SNI;
@@ -149,11 +149,11 @@ static hello_err read_ext(uint16_t type, pk_reader *body, hello_ctx *c) {
     bool ok = true;
     switch (type) {
     case EXT_SNI: return read_sni(body, c);
-    case EXT_GROUPS: ok = read_u16_vector(body, false, &c->f.groups); break;
-    case EXT_POINT_FORMATS: ok = read_point_formats(body, &c->f.point_formats); break;
-    case EXT_SIG_ALGS: ok = read_u16_vector(body, false, &c->f.sig_algs); break;
+    case EXT_GROUPS: ok = read_u16_vector(body, false, &c->f->groups); break;
+    case EXT_POINT_FORMATS: ok = read_point_formats(body, &c->f->point_formats); break;
+    case EXT_SIG_ALGS: ok = read_u16_vector(body, false, &c->f->sig_algs); break;
     case EXT_ALPN: ok = read_alpn(body, c); break;
-    case EXT_VERSIONS: ok = read_u16_vector(body, true, &c->f.versions); break;
+    case EXT_VERSIONS: ok = read_u16_vector(body, true, &c->f->versions); break;
     default: break;
     }
     return ok ? HE_NONE : HE_EXTENSION;
@@ -168,7 +168,7 @@ static hello_err read_extensions(pk_reader *r, hello_ctx *c) {
         uint16_t type = rd_be16(&exts);
         pk_reader body = rd_sub(&exts, rd_be16(&exts));
         if (!rd_ok(&exts)) return HE_EXTENSION;
-        pk_tls_list_push(&c->f.exts, type);
+        pk_tls_list_push(&c->f->exts, type);
         hello_err e = read_ext(type, &body, c);
         if (e != HE_NONE) return e;
     }
@@ -178,7 +178,7 @@ static hello_err read_extensions(pk_reader *r, hello_ctx *c) {
 /* ---- ClientHello --------------------------------------------------------- */
 
 static hello_err read_hello_body(pk_reader *r, hello_ctx *c) {
-    c->f.legacy_version = rd_be16(r);
+    c->f->legacy_version = rd_be16(r);
     rd_skip(r, 32);                                /* random */
     uint8_t sid = rd_u8(r);
     if (sid > TLS_SESSION_ID_MAX) return HE_HANDSHAKE;
@@ -186,9 +186,9 @@ static hello_err read_hello_body(pk_reader *r, hello_ctx *c) {
     uint16_t cs_len = rd_be16(r);
     if (cs_len & 1) return HE_HANDSHAKE;
     pk_reader cs = rd_sub(r, cs_len);
-    while (rd_left(&cs) >= 2) pk_tls_list_push(&c->f.ciphers, rd_be16(&cs));
+    while (rd_left(&cs) >= 2) pk_tls_list_push(&c->f->ciphers, rd_be16(&cs));
     rd_skip(r, rd_u8(r));                          /* compression methods */
-    if (!rd_ok(r) || (c->f.legacy_version >> 8) != 3) return HE_HANDSHAKE;
+    if (!rd_ok(r) || (c->f->legacy_version >> 8) != 3) return HE_HANDSHAKE;
     return read_extensions(r, c);
 }
 
@@ -203,10 +203,9 @@ static void count_error(hello_err e, pk_tls_stats *st) {
 
 static void finish_hello(hello_ctx *c, bool quic, pk_tls_stats *st) {
     pk_tls_hello *o = c->out;
-    o->legacy_version = c->f.legacy_version;
-    o->fp_truncated = pk_tls_fields_truncated(&c->f);
-    pk_ja3(&c->f, o->ja3);
-    pk_ja4(&c->f, quic, o->ja4);
+    o->legacy_version = c->f->legacy_version;
+    o->fp_truncated = pk_tls_fields_truncated(c->f);
+    o->quic = quic;
     st->client_hellos++;
     if (c->sni_bad) st->malformed_sni++;
     if (o->sni_truncated) st->sni_truncated++;
@@ -233,6 +232,7 @@ pk_parse_result pk_tls_parse_handshake(const uint8_t *msg, size_t len,
     memset(&c, 0, sizeof c);
     memset(out, 0, sizeof *out);
     c.out = out;
+    c.f = &out->fields;
     hello_err e = read_hello_body(&body, &c);
     if (e != HE_NONE) {
         count_error(e, st);
@@ -290,6 +290,12 @@ pk_parse_result pk_tls_parse_stream(const uint8_t *stream, size_t len,
         }
         if (avail < rlen) return PK_PARSE_NEED_MORE;
     }
+}
+
+void pk_tls_hello_fingerprint(pk_tls_hello *h) {
+    if (h->ja3[0]) return;
+    pk_ja3(&h->fields, h->ja3);
+    pk_ja4(&h->fields, h->quic, h->ja4);
 }
 
 void pk_tls_counters(const pk_tls_stats *st, pk_counter_cb cb, void *ctx) {

@@ -14,6 +14,7 @@
 
 #include "counters.h"
 #include "proto.h"
+#include "tls_fingerprint.h"
 
 #define PK_TLS_SNI_MAX 255
 #define PK_TLS_MAX_HELLO (16 * 1024)  /* bytes of handshake we reassemble */
@@ -23,11 +24,13 @@ typedef struct pk_tls_hello {
     bool has_sni;
     char sni[PK_TLS_SNI_MAX + 1];     /* lower-case, NUL-terminated */
     uint16_t sni_len;
-    char ja3[33];                     /* lower-case hex MD5 */
-    char ja4[40];                     /* a_b_c */
+    char ja3[33];                     /* lower-case hex MD5 } "" until */
+    char ja4[40];                     /* a_b_c              } fingerprinted */
     char alpn0[16];                   /* first ALPN value (may be truncated) */
     bool sni_truncated;               /* SNI longer than PK_TLS_SNI_MAX: prefix kept */
     bool fp_truncated;                /* a list exceeded PK_TLS_LIST_MAX: JA3/JA4 partial */
+    bool quic;                        /* from QUIC CRYPTO frames ('q' JA4) */
+    pk_tls_fields fields;             /* what JA3 and JA4 are made of */
 } pk_tls_hello;
 
 typedef struct pk_tls_stats {
@@ -48,6 +51,11 @@ pk_parse_result pk_tls_parse_stream(const uint8_t *stream, size_t len,
 pk_parse_result pk_tls_parse_handshake(const uint8_t *msg, size_t len,
                                        bool quic, pk_tls_hello *out,
                                        pk_tls_stats *st);
+
+/* Fills h->ja3 and h->ja4 from h->fields. Parsing leaves them "": two
+ * hashes and their strings cost more than the rest of a ClientHello, and
+ * only a store with JA3 or JA4 indicators needs them. */
+void pk_tls_hello_fingerprint(pk_tls_hello *h);
 
 void pk_tls_counters(const pk_tls_stats *st, pk_counter_cb cb, void *ctx);
 

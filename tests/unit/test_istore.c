@@ -143,6 +143,13 @@ static void test_exact_values(void **state) {
     assert_null(pk_istore_match_exact(s, PK_FIELD_TLS_JA3, j4, 36, 6, 443, &g_view));
     assert_null(pk_istore_match_exact(s, PK_FIELD_DNS_QUERY, "evil.example", 12, 17, 53, &g_view));
     assert_null(pk_istore_match_name(s, PK_FIELD_DNS_QUERY, "evil.example", 12, 17, 53, &g_view));
+    assert_true(pk_istore_has_type(s, PK_IND_URL));
+    assert_true(pk_istore_has_type(s, PK_IND_JA3));
+    assert_true(pk_istore_has_type(s, PK_IND_JA4));
+    assert_false(pk_istore_has_type(s, PK_IND_DOMAIN));
+    assert_false(pk_istore_has_type(s, PK_IND_IPV4));
+    assert_false(pk_istore_has_type(s, PK_IND__COUNT));
+    assert_false(pk_istore_has_type(NULL, PK_IND_URL));
     pk_istore_free(s);
 }
 
