@@ -118,6 +118,18 @@ static uint32_t match_v6(const pk_istore *s, const uint8_t *addr,
     return it;
 }
 
+void pk_istore_prefetch_addr(const pk_istore *s, int family, const uint8_t *addr) {
+    if (!s || !addr)
+        return;
+    if (family == 4 && s->v4.n) {
+        uint32_t pos = pk_itab_first(&s->v4, pk_hash_u32(pk_be32(addr)));
+        __builtin_prefetch(&s->v4.slots[pos]);
+    } else if (family == 6 && s->v6.n) {
+        uint32_t pos = pk_itab_first(&s->v6, (uint32_t)(pk_v6_hash(addr, 128) >> 32));
+        __builtin_prefetch(&s->v6.slots[pos]);
+    }
+}
+
 const pk_indicator *pk_istore_match_addr(const pk_istore *s, int family,
                                          const uint8_t *addr, uint8_t proto,
                                          uint16_t port, pk_ind_view *out) {

@@ -62,6 +62,10 @@ const pk_indicator *pk_istore_match_addr(const pk_istore *s, int family,
                                          const uint8_t *addr, uint8_t proto,
                                          uint16_t port, pk_ind_view *out);
 
+/* A hint: starts loading the memory an address lookup reads first (the
+ * exact-address table slot), for a caller that will look it up soon. */
+void pk_istore_prefetch_addr(const pk_istore *s, int family, const uint8_t *addr);
+
 /* Names for dns.query, tls.sni, http.host: the name itself and every parent
  * domain is looked up (most specific first) among DOMAIN indicators and the
  * field's own type (SNI for tls.sni, HTTP_HOST for http.host). name need not

@@ -50,7 +50,7 @@ static void observe_tls(app_ctx *c, pk_tls_hello *h) {
     bool ja3 = pk_detect_wants(c->s, PK_FIELD_TLS_JA3);
     bool ja4 = pk_detect_wants(c->s, PK_FIELD_TLS_JA4);
     if (!ja3 && !ja4) return;
-    pk_tls_hello_fingerprint(h);
+    pk_tls_hello_fingerprint(h, c->s->fp_hasher);
     if (ja3) pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_JA3, h->ja3, strlen(h->ja3));
     if (ja4) pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_JA4, h->ja4, strlen(h->ja4));
 }

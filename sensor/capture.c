@@ -11,6 +11,7 @@
 typedef struct pk_capture_loop {
     pk_capture *cap;
     pk_sensor *sensor;
+    pk_batch *batch;           /* frames not yet handed to the sensor */
     pk_capture_signals *sig;
     pk_capture_tick_fn tick;
     void *tick_ctx;
@@ -26,22 +27,8 @@ static int open_file(pk_capture *c) {
     char eb[PCAP_ERRBUF_SIZE] = "";
     struct stat st;
     c->file_bytes = stat(c->cfg.file, &st) == 0 ? (int64_t)st.st_size : 0;
-    if (strcmp(c->cfg.file, "-") == 0) {
-        c->pcap = pcap_open_offline_with_tstamp_precision(c->cfg.file,
-                                                          PCAP_TSTAMP_PRECISION_MICRO, eb);
-    } else {
-        /* "m": glibc reads the file through a memory mapping, so libpcap's
-         * small reads copy straight from the page cache instead of costing
-         * a read(2) each 4 KiB (it falls back to read(2) where it cannot). */
-        FILE *fp = fopen(c->cfg.file, "rbm");
-        if (!fp) {
-            snprintf(c->error, sizeof c->error, "%s: cannot read capture: %s",
-                     c->cfg.file, strerror(errno));
-            return -1;
-        }
-        c->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, eb);
-        if (!c->pcap) fclose(fp);
-    }
+    c->pcap = pcap_open_offline_with_tstamp_precision(c->cfg.file,
+                                                      PCAP_TSTAMP_PRECISION_MICRO, eb);
     if (!c->pcap) {
         snprintf(c->error, sizeof c->error, "%s: cannot read capture: %s", c->cfg.file, eb);
         return -1;
@@ -117,6 +104,13 @@ void pk_capture_close(pk_capture *c) {
  * waits the capture thread holds nothing of the indicator store: each slice
  * is a quiescent point (a reload is not held up by a long gap) and a chance
  * to serve signals. */
+/* Hands the gathered frames to the packet path. */
+static void flush(pk_capture_loop *l) {
+    if (!l->batch->n) return;
+    pk_sensor_batch(l->sensor, l->batch);
+    pk_batch_clear(l->batch);
+}
+
 static void pace(pk_capture_loop *l, int64_t ts) {
     pk_capture *c = l->cap;
     const pk_capture_signals *sig = l->sig;
@@ -128,6 +122,7 @@ static void pace(pk_capture_loop *l, int64_t ts) {
     }
     double offset = (double)(ts - c->first_ts_usec) / c->cfg.replay_speed;
     int64_t due = c->start_mono_usec + (int64_t)offset;
+    if (mono_usec() < due) flush(l);          /* nothing waits with us */
     for (int64_t now = mono_usec(); now < due && !sig->stop; now = mono_usec()) {
         int64_t wait = due - now > 100000 ? 100000 : due - now;
         struct timespec d = {wait / 1000000, (wait % 1000000) * 1000};
@@ -188,7 +183,12 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *da
     pace(l, ts);
     if (l->cap->cfg.progress && (l->sensor->st.packets & 1023) == 0)
         show_progress(l->cap, l->sensor);
-    pk_sensor_packet(l->sensor, data, h->caplen, h->len, ts);
+    if (!pk_batch_add(l->batch, data, h->caplen, h->len, ts)) {
+        flush(l);
+        if (!pk_batch_add(l->batch, data, h->caplen, h->len, ts))
+            pk_sensor_packet(l->sensor, data, h->caplen, h->len, ts);
+    }
+    if (pk_batch_full(l->batch)) flush(l);
     if (l->tick) l->tick(l->tick_ctx);
     if (l->sig->stop) pcap_breakloop(l->cap->pcap);
 }
@@ -225,11 +225,12 @@ static int next_pass(pk_capture *c, pk_sensor *s) {
     return 0;
 }
 
-static int run_pass(pk_capture *c, pk_sensor *s, pk_capture_signals *sig,
+static int run_pass(pk_capture *c, pk_sensor *s, pk_batch *b, pk_capture_signals *sig,
                     pk_capture_tick_fn tick, void *tick_ctx) {
-    pk_capture_loop l = {c, s, sig, tick, tick_ctx};
+    pk_capture_loop l = {c, s, b, sig, tick, tick_ctx};
     while (!sig->stop) {
         int n = pcap_dispatch(c->pcap, 256, on_frame, (u_char *)&l);
+        flush(&l);
         if (n == PCAP_ERROR_BREAK) break;
         if (n < 0) return read_error(c, s);
         if (!c->live && n == 0) break;            /* end of file */
@@ -248,11 +249,17 @@ int pk_capture_run(pk_capture *c, pk_sensor *s, pk_capture_signals *sig,
     s->pcap_filename = c->live ? NULL : c->cfg.file;
     c->start_wall_mono = mono_usec();
     if (c->live && pcap_setnonblock(c->pcap, 1, c->error) != 0) return -1;
-    int rc = run_pass(c, s, sig, tick, tick_ctx);
+    pk_batch b;
+    if (pk_batch_init(&b) != 0) {
+        snprintf(c->error, sizeof c->error, "out of memory for the frame batch");
+        return -1;
+    }
+    int rc = run_pass(c, s, &b, sig, tick, tick_ctx);
     while (rc == 0 && !c->live && !sig->stop && c->pass + 1 < c->cfg.loops) {
         rc = next_pass(c, s);
-        if (rc == 0) rc = run_pass(c, s, sig, tick, tick_ctx);
+        if (rc == 0) rc = run_pass(c, s, &b, sig, tick, tick_ctx);
     }
+    pk_batch_free(&b);
     if (c->cfg.progress) {
         c->next_progress_usec = 0;
         show_progress(c, s);

@@ -28,11 +28,13 @@ static void raise_alert(pk_sensor *s, pk_flow *f, const pk_packet *p,
         s->st.suppressed++;
         return;
     }
+    char community_id[PK_COMMUNITY_ID_LEN];
+    pk_flow_community_id(f, community_id);
     pk_alert a = {
         .ts_usec = p->ts_usec,
         .flow_id = f->flow_id,
         .seq = s->next_alert_seq++,
-        .community_id = pk_flow_community_id(f),
+        .community_id = community_id,
         .pkt = p,
         .pcap_cnt = s->pcap_cnt,
         .pcap_filename = s->pcap_filename,

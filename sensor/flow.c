@@ -1,28 +1,48 @@
 /* flow.c - the bounded flow table (see flow.h for why).
  *
- * Entries live in one preallocated array; a bucket array of chains finds
- * them and a doubly-linked LRU list (oldest at the head) drives both idle
- * expiry and eviction when the table is full. Indices are stored as
- * index + 1 so that 0 means "none". No allocation per packet.
+ * Entries live in one preallocated array; an open-addressing index (linear
+ * probing, at most half full, deletion by backward shift) finds them. Its
+ * slots hold the flow's index + 1 (0 = empty) and 32 bits of the key's
+ * hash, so a lookup reads one index cache line and then only the flow whose
+ * hash matches: two cache misses per packet, both prefetchable, and nothing
+ * shared is written per packet.
+ *
+ * When the table is full the CLOCK hand picks the flow to evict: it walks
+ * the entries in order, gives a flow seen since its last pass (referenced)
+ * a second chance, and takes the first that was not (or one idle past the
+ * timeout). Idle flows are also expired by a second hand that checks two
+ * entries per lookup, and a flow found idle past the timeout at its lookup
+ * is expired and started anew.
  */
 #include "flow.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
+typedef struct flow_slot {
+    uint32_t idx1;                 /* flow index + 1, 0 = empty */
+    uint32_t hash;                 /* its pk_flow.hash: probe start and tag */
+} flow_slot;
+
 struct pk_flow_table {
     pk_flow *flows;
-    uint32_t *buckets;
-    size_t flows_bytes, buckets_bytes;   /* mapped sizes */
-    uint32_t capacity, nbuckets, bucket_mask;
-    uint32_t free_head;            /* chain of freed entries via hash_next */
+    flow_slot *slots;
+    size_t flows_bytes, slots_bytes;     /* mapped sizes */
+    uint32_t capacity, nslots, slot_mask;
+    uint32_t free_head;            /* chain of freed entries via free_next */
     uint32_t never_used;           /* entries [never_used, capacity) untouched */
-    uint32_t lru_head, lru_tail;   /* head = least recently seen */
+    uint32_t clock_hand;           /* next entry the eviction clock checks */
+    uint32_t sweep_hand;           /* next entry the idle sweep checks */
     int64_t idle_usec;
     pk_stream_pool *pool;          /* window buffers of all streams */
     pk_flow_stats st;
 };
+
+_Static_assert(sizeof(pk_flow) == 192, "a flow is three cache lines");
+_Static_assert(offsetof(pk_flow, dir) == 64, "stream state starts line 1");
+_Static_assert(offsetof(pk_flow, flow_id) == 128, "alert data starts line 2");
 
 void pk_flow_config_defaults(pk_flow_config *cfg) {
     cfg->memory_bytes = 64u << 20;
@@ -52,18 +72,23 @@ static uint32_t pow2_at_least(uint32_t n) {
 pk_flow_table *pk_flow_table_new(const pk_flow_config *cfg) {
     pk_flow_table *t = calloc(1, sizeof *t);
     if (!t) return NULL;
-    size_t per_flow = sizeof(pk_flow) + 2 * sizeof(uint32_t);
-    size_t cap = cfg->memory_bytes / per_flow;
+    /* Index slots: a power of two, at least twice the flows; the flows take
+     * what the budget leaves (never below 64). */
+    size_t guess = cfg->memory_bytes / (sizeof(pk_flow) + 2 * sizeof(flow_slot));
+    if (guess < 64) guess = 64;
+    if (guess > (1u << 29)) guess = 1u << 29;
+    t->nslots = pow2_at_least((uint32_t)(2 * guess));
+    t->slot_mask = t->nslots - 1;
+    t->slots_bytes = (size_t)t->nslots * sizeof *t->slots;
+    size_t cap = cfg->memory_bytes > t->slots_bytes
+                 ? (cfg->memory_bytes - t->slots_bytes) / sizeof(pk_flow) : 0;
+    if (cap > t->nslots / 2) cap = t->nslots / 2;
     if (cap < 64) cap = 64;
-    if (cap > (1u << 30)) cap = 1u << 30;
     t->capacity = (uint32_t)cap;
-    t->nbuckets = pow2_at_least(t->capacity);
-    t->bucket_mask = t->nbuckets - 1;
     t->flows_bytes = (size_t)t->capacity * sizeof *t->flows;
-    t->buckets_bytes = (size_t)t->nbuckets * sizeof *t->buckets;
     t->flows = table_map(t->flows_bytes);
-    t->buckets = table_map(t->buckets_bytes);
-    if (!t->flows || !t->buckets) {
+    t->slots = table_map(t->slots_bytes);
+    if (!t->flows || !t->slots) {
         pk_flow_table_free(t);
         return NULL;
     }
@@ -81,7 +106,7 @@ void pk_flow_table_free(pk_flow_table *t) {
     if (t->flows)
         for (uint32_t i = 0; i < t->never_used; i++) free(t->flows[i].seen_more);
     if (t->flows) munmap(t->flows, t->flows_bytes);
-    if (t->buckets) munmap(t->buckets, t->buckets_bytes);
+    if (t->slots) munmap(t->slots, t->slots_bytes);
     pk_stream_pool_free(t->pool);
     free(t);
 }
@@ -97,22 +122,26 @@ static inline uint64_t mix64(uint64_t x) {
     return x;
 }
 
-static uint64_t key_hash(const pk_flow_key *k) {
-    uint64_t w[4];
-    memcpy(w, k->addr_a, 16);
-    memcpy(w + 2, k->addr_b, 16);
-    uint64_t h = mix64(w[0] ^ 0x9e3779b97f4a7c15ULL);
-    h = mix64(h ^ w[1]);
-    h = mix64(h ^ w[2]);
-    h = mix64(h ^ w[3]);
-    uint64_t tail = (uint64_t)k->port_a | (uint64_t)k->port_b << 16 |
-                    (uint64_t)k->vlan << 32 | (uint64_t)k->family << 48 |
-                    (uint64_t)k->proto << 56;
-    return mix64(h ^ tail);
+static inline uint64_t load64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
 
-/* Builds the canonical key; returns 1 when the packet goes from b to a. */
-static int make_key(const pk_packet *p, pk_flow_key *k) {
+_Static_assert(sizeof(pk_flow_key) == 40, "a key is five 8-byte words, no padding");
+
+static inline bool key_eq(const pk_flow_key *x, const pk_flow_key *y) {
+    const uint8_t *a = (const uint8_t *)x, *b = (const uint8_t *)y;
+    uint64_t d = 0;
+    for (size_t i = 0; i < sizeof *x; i += 8) d |= load64(a + i) ^ load64(b + i);
+    return d == 0;
+}
+
+/* Builds the canonical key and its hash; returns 1 when the packet goes
+ * from b to a. The hash is taken from the packet's fields, not read back
+ * from the key just written (wide reads of fresh narrow stores stall). The
+ * decoder zeroes the unused 12 bytes of an IPv4 address. */
+static int make_key(const pk_packet *p, pk_flow_key *k, uint64_t *hash) {
     const pk_ip_pair *ip = pk_packet_inner_ip(p);
     size_t alen = ip->family == 6 ? 16 : 4;
     uint16_t sport = p->sport, dport = p->dport;
@@ -120,74 +149,121 @@ static int make_key(const pk_packet *p, pk_flow_key *k) {
         sport = 0;
         dport = 0;
     }
-    memset(k, 0, sizeof *k);
-    k->family = ip->family;
-    k->proto = p->proto;
-    k->vlan = p->vlan_count ? p->vlan[0] : 0;
     int c = memcmp(ip->src, ip->dst, alen);
     int swapped = c > 0 || (c == 0 && sport > dport);
-    memcpy(k->addr_a, swapped ? ip->dst : ip->src, alen);
-    memcpy(k->addr_b, swapped ? ip->src : ip->dst, alen);
-    k->port_a = swapped ? dport : sport;
-    k->port_b = swapped ? sport : dport;
+    const uint8_t *a = swapped ? ip->dst : ip->src, *b = swapped ? ip->src : ip->dst;
+    uint16_t port_a = swapped ? dport : sport, port_b = swapped ? sport : dport;
+    uint16_t vlan = p->vlan_count ? p->vlan[0] : 0;
+    memcpy(k->addr_a, a, 16);
+    memcpy(k->addr_b, b, 16);
+    k->port_a = port_a;
+    k->port_b = port_b;
+    k->vlan = vlan;
+    k->family = ip->family;
+    k->proto = p->proto;
+    uint64_t h = mix64(load64(a) ^ 0x9e3779b97f4a7c15ULL);
+    h = mix64(h ^ load64(a + 8));
+    h = mix64(h ^ load64(b));
+    h = mix64(h ^ load64(b + 8));
+    uint64_t tail = (uint64_t)port_a | (uint64_t)port_b << 16 | (uint64_t)vlan << 32 |
+                    (uint64_t)ip->family << 48 | (uint64_t)p->proto << 56;
+    *hash = mix64(h ^ tail);
     return swapped;
 }
 
-static void lru_unlink(pk_flow_table *t, uint32_t idx1) {
-    pk_flow *f = &t->flows[idx1 - 1];
-    if (f->lru_prev) t->flows[f->lru_prev - 1].lru_next = f->lru_next;
-    else t->lru_head = f->lru_next;
-    if (f->lru_next) t->flows[f->lru_next - 1].lru_prev = f->lru_prev;
-    else t->lru_tail = f->lru_prev;
-    f->lru_prev = f->lru_next = 0;
+/* The slot pointing to flow idx1 (which is in the index). */
+static uint32_t slot_of(const pk_flow_table *t, uint32_t idx1, uint32_t hash) {
+    uint32_t i = hash & t->slot_mask;
+    while (t->slots[i].idx1 != idx1) i = (i + 1) & t->slot_mask;
+    return i;
 }
 
-static void lru_push_tail(pk_flow_table *t, uint32_t idx1) {
-    pk_flow *f = &t->flows[idx1 - 1];
-    f->lru_prev = t->lru_tail;
-    f->lru_next = 0;
-    if (t->lru_tail) t->flows[t->lru_tail - 1].lru_next = idx1;
-    else t->lru_head = idx1;
-    t->lru_tail = idx1;
+/* Linear probing's deletion without tombstones: each later slot of the run
+ * whose probe start is not cyclically within (hole, j] moves back into the
+ * hole, which moves on to where it was. */
+static void slot_delete(pk_flow_table *t, uint32_t hole) {
+    uint32_t m = t->slot_mask;
+    for (uint32_t j = (hole + 1) & m; t->slots[j].idx1; j = (j + 1) & m) {
+        uint32_t start = t->slots[j].hash & m;
+        if (((j - start) & m) < ((j - hole) & m)) continue;   /* start in (hole, j] */
+        t->slots[hole] = t->slots[j];
+        hole = j;
+    }
+    t->slots[hole] = (flow_slot){0, 0};
 }
 
-/* Removes a flow from its bucket chain and the LRU and frees its entry. */
+/* The slot where a key of this hash goes: the first empty one of its run. */
+static uint32_t free_slot(const pk_flow_table *t, uint32_t hash) {
+    uint32_t i = hash & t->slot_mask;
+    while (t->slots[i].idx1) i = (i + 1) & t->slot_mask;
+    return i;
+}
+
+/* Removes a flow from the index and frees its entry. */
 static void flow_remove(pk_flow_table *t, uint32_t idx1) {
     pk_flow *f = &t->flows[idx1 - 1];
-    uint32_t *link = &t->buckets[f->bucket];
-    while (*link && *link != idx1) link = &t->flows[*link - 1].hash_next;
-    if (*link) *link = f->hash_next;
-    lru_unlink(t, idx1);
+    slot_delete(t, slot_of(t, idx1, f->hash));
     pk_stream_release(&f->dir[0], t->pool);
     pk_stream_release(&f->dir[1], t->pool);
     free(f->seen_more);
     memset(f, 0, sizeof *f);
-    f->hash_next = t->free_head;
+    f->free_next = t->free_head;
     t->free_head = idx1;
     t->st.active--;
 }
 
-/* Expires a few idle flows from the old end of the LRU: bounded work per
- * packet, and over time every idle flow goes. */
-static void expire_idle(pk_flow_table *t, int64_t now) {
-    for (int budget = 4; budget > 0 && t->lru_head; budget--) {
-        pk_flow *f = &t->flows[t->lru_head - 1];
-        if (now - f->last_ts <= t->idle_usec) break;
-        t->st.expired++;
-        flow_remove(t, t->lru_head);
+static bool is_idle(const pk_flow_table *t, const pk_flow *f, int64_t now) {
+    return now - f->last_ts > t->idle_usec;
+}
+
+/* The idle sweep: two entries per lookup while the table has room, in
+ * order, so every idle flow goes (and gives back its stream buffers) even in
+ * a table that never fills; once it is full the eviction clock expires the
+ * idle flows it passes. Sequential reads: the hardware prefetcher keeps
+ * them cheap. */
+static void sweep_idle(pk_flow_table *t, int64_t now) {
+    for (int budget = 2; budget > 0 && t->never_used; budget--) {
+        uint32_t i = t->sweep_hand;
+        t->sweep_hand = i + 1 < t->never_used ? i + 1 : 0;
+        if (t->flows[i].in_use && is_idle(t, &t->flows[i], now)) {
+            t->st.expired++;
+            flow_remove(t, i + 1);
+        }
+    }
+}
+
+/* The eviction clock (the table is full, so every entry is in use): a flow
+ * seen since the hand last passed gets a second chance. Each pass clears
+ * the bits it skips, so the hand stops within one turn. */
+static void evict_one(pk_flow_table *t, int64_t now) {
+    for (uint32_t steps = 0; steps <= 2 * t->capacity; steps++) {
+        uint32_t i = t->clock_hand;
+        t->clock_hand = i + 1 < t->capacity ? i + 1 : 0;
+        pk_flow *f = &t->flows[i];
+        if (!f->in_use) continue;
+        if (is_idle(t, f, now)) {
+            t->st.expired++;
+        } else if (f->referenced) {
+            f->referenced = 0;
+            continue;
+        } else {
+            t->st.evicted++;
+        }
+        flow_remove(t, i + 1);
+        /* the hand's next flow is likely the next to go: fetch its slot */
+        const pk_flow *next = &t->flows[t->clock_hand];
+        if (next->in_use) __builtin_prefetch(&t->slots[next->hash & t->slot_mask], 1);
+        return;
     }
 }
 
 /* Entries are handed out in order first, so a large table costs no
  * memory until flows fill it (mapped pages stay untouched). */
-static uint32_t take_entry(pk_flow_table *t) {
+static uint32_t take_entry(pk_flow_table *t, int64_t now) {
     if (!t->free_head && t->never_used < t->capacity) return ++t->never_used;
-    if (!t->free_head) {            /* full: evict the least recently seen */
-        t->st.evicted++;
-        flow_remove(t, t->lru_head);
-    }
+    if (!t->free_head) evict_one(t, now);
     uint32_t idx1 = t->free_head;
-    t->free_head = t->flows[idx1 - 1].hash_next;
+    t->free_head = t->flows[idx1 - 1].free_next;
     return idx1;
 }
 
@@ -207,57 +283,88 @@ static void flow_init(pk_flow_table *t, pk_flow *f, const pk_flow_key *k,
     t->st.active++;
 }
 
-pk_flow *pk_flow_lookup(pk_flow_table *t, const pk_packet *p, int *dir,
-                        bool *created) {
-    pk_flow_key k;
-    int swapped = make_key(p, &k);
-    uint64_t h = key_hash(&k);
-    uint32_t b = (uint32_t)h & t->bucket_mask;
-    *dir = swapped;
-    *created = false;
-    expire_idle(t, p->ts_usec);
-    for (uint32_t i = t->buckets[b]; i; i = t->flows[i - 1].hash_next) {
-        pk_flow *f = &t->flows[i - 1];
-        if (memcmp(&f->key, &k, sizeof k) == 0) {
-            f->last_ts = p->ts_usec;
-            if (t->lru_tail != i) {     /* already the most recent: stays */
-                lru_unlink(t, i);
-                lru_push_tail(t, i);
-            }
-            return f;
-        }
+void pk_flow_probe_make(const pk_packet *p, pk_flow_probe *pr) {
+    pr->swapped = make_key(p, &pr->key, &pr->hash);
+}
+
+void pk_flow_prefetch_slot(const pk_flow_table *t, const pk_flow_probe *pr) {
+    __builtin_prefetch(&t->slots[(uint32_t)pr->hash & t->slot_mask]);
+}
+
+bool pk_flow_prefetch_flow(const pk_flow_table *t, const pk_flow_probe *pr) {
+    uint32_t h = (uint32_t)pr->hash;
+    for (uint32_t i = h & t->slot_mask; t->slots[i].idx1; i = (i + 1) & t->slot_mask) {
+        if (t->slots[i].hash != h) continue;
+        const pk_flow *f = &t->flows[t->slots[i].idx1 - 1];
+        __builtin_prefetch(f, 1);
+        __builtin_prefetch(f->dir, 1);
+        return true;
     }
-    uint32_t idx1 = take_entry(t);
-    pk_flow *f = &t->flows[idx1 - 1];
-    flow_init(t, f, &k, p, swapped, h);
-    f->last_ts = p->ts_usec;
-    f->bucket = b;
-    f->hash_next = t->buckets[b];
-    t->buckets[b] = idx1;
-    lru_push_tail(t, idx1);
+    return false;
+}
+
+/* The flow with this key, or NULL. */
+static pk_flow *find(pk_flow_table *t, const pk_flow_key *k, uint32_t h) {
+    for (uint32_t i = h & t->slot_mask; t->slots[i].idx1; i = (i + 1) & t->slot_mask) {
+        if (t->slots[i].hash != h) continue;
+        pk_flow *f = &t->flows[t->slots[i].idx1 - 1];
+        if (key_eq(&f->key, k)) return f;
+    }
+    return NULL;
+}
+
+pk_flow *pk_flow_lookup_probe(pk_flow_table *t, const pk_flow_probe *pr,
+                              const pk_packet *p, int *dir, bool *created) {
+    uint32_t h = (uint32_t)pr->hash;
+    int64_t now = p->ts_usec;
+    *dir = pr->swapped;
+    *created = false;
+    pk_flow *f = find(t, &pr->key, h);
+    if (f && is_idle(t, f, now)) {          /* the same key, a new flow */
+        t->st.expired++;
+        flow_remove(t, (uint32_t)(f - t->flows) + 1);
+        f = NULL;
+    }
+    if (t->never_used < t->capacity || t->free_head) sweep_idle(t, now);
+    if (f) {
+        f->last_ts = now;
+        f->referenced = 1;
+        return f;
+    }
+    uint32_t idx1 = take_entry(t, now);     /* may move slots: find ours after */
+    f = &t->flows[idx1 - 1];
+    flow_init(t, f, &pr->key, p, pr->swapped, pr->hash);
+    f->last_ts = now;
+    f->hash = h;
+    t->slots[free_slot(t, h)] = (flow_slot){idx1, h};
     *created = true;
     return f;
 }
 
-/* Computed on first use: only flows that alert need it, and a SHA-1 per
- * new flow would cost more than the rest of the flow's first packet. */
-const char *pk_flow_community_id(pk_flow *f) {
-    if (f->community_id[0]) return f->community_id;
+pk_flow *pk_flow_lookup(pk_flow_table *t, const pk_packet *p, int *dir,
+                        bool *created) {
+    pk_flow_probe pr;
+    pk_flow_probe_make(p, &pr);
+    return pk_flow_lookup_probe(t, &pr, p, dir, created);
+}
+
+/* Computed per alert: only flows that alert need it, and keeping it would
+ * cost every flow half a cache line. */
+void pk_flow_community_id(const pk_flow *f, char out[PK_COMMUNITY_ID_LEN]) {
     const pk_flow_key *k = &f->key;
     bool a = f->initiator_is_a;
     bool icmp = k->proto == 1 || k->proto == 58;
     pk_community_id(0, k->family, a ? k->addr_a : k->addr_b,
                     a ? k->addr_b : k->addr_a, k->proto,
                     icmp ? f->icmp_type : a ? k->port_a : k->port_b,
-                    icmp ? f->icmp_code : a ? k->port_b : k->port_a,
-                    f->community_id);
-    return f->community_id;
+                    icmp ? f->icmp_code : a ? k->port_b : k->port_a, out);
 }
 
 pk_stream_pool *pk_flow_stream_pool(pk_flow_table *t) { return t->pool; }
 
 void pk_flow_table_clear(pk_flow_table *t) {
-    while (t->lru_head) flow_remove(t, t->lru_head);
+    for (uint32_t i = 0; i < t->never_used; i++)
+        if (t->flows[i].in_use) flow_remove(t, i + 1);
 }
 
 bool pk_flow_note_alert(pk_flow *f, uint64_t indicator_hash) {

@@ -3,8 +3,9 @@
  * Why it exists: alerts are suppressed per flow x indicator, Community ID is
  * computed once per flow, and TCP payload must be followed per direction.
  * The table is preallocated to a fixed number of entries (memory bound set
- * by the operator); when it is full the least recently seen flow is evicted
- * and counted, and flows idle longer than the timeout are expired.
+ * by the operator); when it is full a flow not seen for a while is evicted
+ * (CLOCK, an approximation of least recently seen) and counted, and flows
+ * idle longer than the timeout are expired.
  */
 #ifndef PICKET_FLOW_H
 #define PICKET_FLOW_H
@@ -28,27 +29,43 @@ typedef struct pk_flow_key {
 
 #define PK_FLOW_SEEN_INLINE 4
 
+/* One flow: three cache lines, laid out by when they are touched. Line 0 is
+ * read for every packet (the key compare, the idle check, what the address
+ * checks need); line 1 holds the TCP stream state of both directions, read
+ * for every TCP packet; line 2 is written once and read when alerting. */
 typedef struct pk_flow {
+    /* line 0 */
     pk_flow_key key;
-    uint64_t flow_id;
-    int64_t first_ts, last_ts;      /* packet time, microseconds */
-    uint32_t hash_next;             /* bucket chain (index + 1, 0 = end) */
-    uint32_t lru_prev, lru_next;    /* index + 1, 0 = none */
+    int64_t last_ts;                /* packet time, microseconds */
+    uint32_t hash;                  /* low 32 bits of the key's hash */
     uint32_t store_gen;             /* indicator store generation matched */
-    uint8_t initiator_is_a;         /* first packet came from endpoint a */
+    uint32_t free_next;             /* free list (index + 1, 0 = end) */
     uint8_t in_use;
+    uint8_t referenced;             /* seen since the eviction clock passed */
     uint8_t dirs_seen;              /* bit 0: a->b seen, bit 1: b->a seen */
     uint8_t addrs_missed;           /* the key's addresses matched nothing in
                                        store generation store_gen */
-    uint8_t icmp_type, icmp_code;   /* ICMP: of the first packet */
-    char community_id[PK_COMMUNITY_ID_LEN];   /* "" until pk_flow_community_id() */
+    /* line 1 */
     pk_stream dir[2];               /* 0 = from a, 1 = from b */
-    uint32_t bucket;                /* its hash bucket, for removal */
+    /* line 2 */
+    uint64_t flow_id;
+    int64_t first_ts;               /* packet time, microseconds */
     /* indicators this flow already alerted on (hashes), for suppression */
-    uint16_t seen_n, seen_cap;
     uint64_t seen_inline[PK_FLOW_SEEN_INLINE];
     uint64_t *seen_more;
-} pk_flow;
+    uint16_t seen_n, seen_cap;
+    uint8_t initiator_is_a;         /* first packet came from endpoint a */
+    uint8_t icmp_type, icmp_code;   /* ICMP: of the first packet */
+} __attribute__((aligned(64))) pk_flow;
+
+/* A packet's key and hash, computed ahead of its lookup so that the table
+ * memory it will touch can be prefetched while earlier packets are
+ * processed (see pk_flow_prefetch). */
+typedef struct pk_flow_probe {
+    pk_flow_key key;
+    uint64_t hash;
+    int swapped;                    /* the packet goes from b to a */
+} pk_flow_probe;
 
 typedef struct pk_flow_config {
     size_t memory_bytes;            /* bound for the table (default 64 MiB) */
@@ -69,16 +86,29 @@ uint32_t pk_flow_table_capacity(const pk_flow_table *t);
 
 /* Finds or creates the flow of this packet (innermost IP header). *dir is
  * set to the packet's direction (0 = from endpoint a). *created tells a new
- * flow. Expires idle flows as a side effect (bounded work per call). */
+ * flow (also when the old one with this key had been idle too long).
+ * Expires a few idle flows as a side effect (bounded work per call). */
 pk_flow *pk_flow_lookup(pk_flow_table *t, const pk_packet *p, int *dir,
                         bool *created);
+
+/* The same in steps, for a batch of packets: make each packet's probe and
+ * prefetch its index slot, then (once that is in cache) prefetch the flow
+ * it points to, then look each up. The prefetches are hints:
+ * lookups give the same answers without them. */
+void pk_flow_probe_make(const pk_packet *p, pk_flow_probe *pr);
+void pk_flow_prefetch_slot(const pk_flow_table *t, const pk_flow_probe *pr);
+/* Returns false when no flow has this hash: the packet will start one. */
+bool pk_flow_prefetch_flow(const pk_flow_table *t, const pk_flow_probe *pr);
+pk_flow *pk_flow_lookup_probe(pk_flow_table *t, const pk_flow_probe *pr,
+                              const pk_packet *p, int *dir, bool *created);
 
 /* Remembers that this flow alerted on an indicator (by value hash). Returns
  * false when it already had, i.e. the alert is suppressed. */
 bool pk_flow_note_alert(pk_flow *f, uint64_t indicator_hash);
 
-/* The flow's Community ID (v1, seed 0, initiator first), computed once. */
-const char *pk_flow_community_id(pk_flow *f);
+/* The flow's Community ID (v1, seed 0, initiator first) into out. Computed
+ * per call (per alert): keeping it would cost every flow half a cache line. */
+void pk_flow_community_id(const pk_flow *f, char out[PK_COMMUNITY_ID_LEN]);
 
 /* Forgets every flow (counters are kept): a new pass over a capture. */
 void pk_flow_table_clear(pk_flow_table *t);

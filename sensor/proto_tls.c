@@ -292,10 +292,10 @@ pk_parse_result pk_tls_parse_stream(const uint8_t *stream, size_t len,
     }
 }
 
-void pk_tls_hello_fingerprint(pk_tls_hello *h) {
+void pk_tls_hello_fingerprint(pk_tls_hello *h, pk_fp_hasher *hs) {
     if (h->ja3[0]) return;
-    pk_ja3(&h->fields, h->ja3);
-    pk_ja4(&h->fields, h->quic, h->ja4);
+    pk_ja3(hs, &h->fields, h->ja3);
+    pk_ja4(hs, &h->fields, h->quic, h->ja4);
 }
 
 void pk_tls_counters(const pk_tls_stats *st, pk_counter_cb cb, void *ctx) {

@@ -54,8 +54,8 @@ pk_parse_result pk_tls_parse_handshake(const uint8_t *msg, size_t len,
 
 /* Fills h->ja3 and h->ja4 from h->fields. Parsing leaves them "": two
  * hashes and their strings cost more than the rest of a ClientHello, and
- * only a store with JA3 or JA4 indicators needs them. */
-void pk_tls_hello_fingerprint(pk_tls_hello *h);
+ * only a store with JA3 or JA4 indicators needs them. hs may be NULL. */
+void pk_tls_hello_fingerprint(pk_tls_hello *h, pk_fp_hasher *hs);
 
 void pk_tls_counters(const pk_tls_stats *st, pk_counter_cb cb, void *ctx);
 

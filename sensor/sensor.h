@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "alert.h"
+#include "batch.h"
 #include "decode.h"
 #include "flow.h"
 #include "homenet.h"
@@ -39,6 +40,7 @@ typedef struct pk_sensor {
     pk_homenet home;
     pk_decoder *decoder;
     pk_flow_table *flows;
+    pk_fp_hasher *fp_hasher;        /* JA3/JA4 digests, fetched once */
 
     /* The store in force: swapped whole by the reloader; the capture thread
      * reads it once per packet (a quiescent point between packets). */
@@ -80,6 +82,10 @@ void pk_sensor_reset_flows(pk_sensor *s);
 /* One captured frame. */
 void pk_sensor_packet(pk_sensor *s, const uint8_t *data, uint32_t caplen,
                       uint32_t wire_len, int64_t ts_usec);
+
+/* Frames in capture order: the same as pk_sensor_packet() on each, with
+ * their flow lookups prefetched a few frames ahead (batch.h). */
+void pk_sensor_batch(pk_sensor *s, const pk_batch *b);
 
 /* Installs a new store; returns the old one, which the caller frees once
  * the capture thread has passed a packet boundary (pk_sensor_quiesced). */

@@ -4,13 +4,40 @@
  * codes, ALPN characters, truncated hashes) are subtle and published; they
  * live here, apart from the byte parsing, so they can be checked against the
  * specs' examples directly. Strings are built in fixed stack buffers and
- * hashed with OpenSSL's EVP one-shot digest.
+ * hashed with OpenSSL's EVP digests (fetched once per pk_fp_hasher).
  */
 #include "tls_fingerprint.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+struct pk_fp_hasher {
+    EVP_MD *md5, *sha256;
+    EVP_MD_CTX *ctx;
+};
+
+pk_fp_hasher *pk_fp_hasher_new(void) {
+    pk_fp_hasher *hs = calloc(1, sizeof *hs);
+    if (!hs) return NULL;
+    hs->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    hs->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    hs->ctx = EVP_MD_CTX_new();
+    if (!hs->md5 || !hs->sha256 || !hs->ctx) {
+        pk_fp_hasher_free(hs);
+        return NULL;
+    }
+    return hs;
+}
+
+void pk_fp_hasher_free(pk_fp_hasher *hs) {
+    if (!hs) return;
+    EVP_MD_free(hs->md5);
+    EVP_MD_free(hs->sha256);
+    EVP_MD_CTX_free(hs->ctx);
+    free(hs);
+}
 
 /* A bounded string builder: writes stop (and overflow is set) at cap-1. */
 typedef struct sbuf {
@@ -27,16 +54,18 @@ static void sb_init(sbuf *b, char *p, size_t cap) {
     if (cap) p[0] = '\0';
 }
 
-static void sb_puts(sbuf *b, const char *s) {
-    for (; *s; s++) {
-        if (b->len + 1 >= b->cap) {
-            b->overflow = true;
-            return;
-        }
-        b->p[b->len++] = *s;
-        b->p[b->len] = '\0';
+static void sb_put(sbuf *b, const char *s, size_t n) {
+    if (b->overflow) return;
+    if (n >= b->cap - b->len) {          /* cap >= 1: len stays < cap */
+        n = b->cap ? b->cap - b->len - 1 : 0;
+        b->overflow = true;
     }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    if (b->cap) b->p[b->len] = '\0';
 }
+
+static void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
 
 /* Decimal and hex by hand: a ClientHello has dozens of values and
  * snprintf costs more than the rest of the fingerprint. */
@@ -48,14 +77,14 @@ static void sb_dec(sbuf *b, unsigned v) {
         tmp[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v && i > 0);
-    sb_puts(b, tmp + i);
+    sb_put(b, tmp + i, sizeof tmp - 1 - i);
 }
 
 static void sb_hex4(sbuf *b, unsigned v) {
     static const char digits[] = "0123456789abcdef";
-    char tmp[5] = {digits[v >> 12 & 15], digits[v >> 8 & 15], digits[v >> 4 & 15],
-                   digits[v & 15], '\0'};
-    sb_puts(b, tmp);
+    char tmp[4] = {digits[v >> 12 & 15], digits[v >> 8 & 15], digits[v >> 4 & 15],
+                   digits[v & 15]};
+    sb_put(b, tmp, sizeof tmp);
 }
 
 bool pk_tls_is_grease(uint16_t v) {
@@ -76,12 +105,16 @@ bool pk_tls_fields_truncated(const pk_tls_fields *f) {
 }
 
 /* Hex digest of data into out (nhex chars + NUL). */
-static bool digest_hex(const EVP_MD *md, const char *data, size_t len,
+static bool digest_hex(pk_fp_hasher *hs, bool md5, const char *data, size_t len,
                        char *out, size_t nhex) {
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
     out[0] = '\0';
-    if (!EVP_Digest(data, len, d, &dlen, md, NULL)) return false;
+    bool ok = hs ? EVP_DigestInit_ex(hs->ctx, md5 ? hs->md5 : hs->sha256, NULL) &&
+                   EVP_DigestUpdate(hs->ctx, data, len) &&
+                   EVP_DigestFinal_ex(hs->ctx, d, &dlen)
+                 : EVP_Digest(data, len, d, &dlen, md5 ? EVP_md5() : EVP_sha256(), NULL);
+    if (!ok) return false;
     static const char hex[] = "0123456789abcdef";
     size_t i;
     for (i = 0; i < nhex && i / 2 < dlen; i++)
@@ -121,14 +154,14 @@ size_t pk_ja3_string(const pk_tls_fields *f, char *buf, size_t cap) {
     return b.len;
 }
 
-bool pk_ja3(const pk_tls_fields *f, char *out) {
+bool pk_ja3(pk_fp_hasher *hs, const pk_tls_fields *f, char *out) {
     char s[4096];
     size_t n = pk_ja3_string(f, s, sizeof s);
     if (n == 0) {
         out[0] = '\0';
         return false;
     }
-    return digest_hex(EVP_md5(), s, n, out, PK_JA3_LEN);
+    return digest_hex(hs, true, s, n, out, PK_JA3_LEN);
 }
 
 /* ---- JA4 ---------------------------------------------------------------- */
@@ -225,7 +258,7 @@ static void hex_list(sbuf *b, const uint16_t *v, size_t n) {
 }
 
 /* b: sorted ciphers. */
-static bool ja4_b(const pk_tls_fields *f, char out[13]) {
+static bool ja4_b(pk_fp_hasher *hs, const pk_tls_fields *f, char out[13]) {
     uint16_t v[PK_TLS_LIST_MAX];
     size_t n = ja4_values(&f->ciphers, false, true, v);
     if (n == 0) {
@@ -236,11 +269,11 @@ static bool ja4_b(const pk_tls_fields *f, char out[13]) {
     sbuf b;
     sb_init(&b, s, sizeof s);
     hex_list(&b, v, n);
-    return !b.overflow && digest_hex(EVP_sha256(), s, b.len, out, 12);
+    return !b.overflow && digest_hex(hs, false, s, b.len, out, 12);
 }
 
 /* c: sorted extensions without SNI/ALPN, '_', signature algorithms. */
-static bool ja4_c(const pk_tls_fields *f, char out[13]) {
+static bool ja4_c(pk_fp_hasher *hs, const pk_tls_fields *f, char out[13]) {
     uint16_t e[PK_TLS_LIST_MAX], g[PK_TLS_LIST_MAX];
     size_t ne = ja4_values(&f->exts, true, true, e);
     size_t ng = ja4_values(&f->sig_algs, false, false, g);
@@ -256,13 +289,13 @@ static bool ja4_c(const pk_tls_fields *f, char out[13]) {
         sb_puts(&b, "_");
         hex_list(&b, g, ng);
     }
-    return !b.overflow && digest_hex(EVP_sha256(), s, b.len, out, 12);
+    return !b.overflow && digest_hex(hs, false, s, b.len, out, 12);
 }
 
-bool pk_ja4(const pk_tls_fields *f, bool quic, char *out) {
+bool pk_ja4(pk_fp_hasher *hs, const pk_tls_fields *f, bool quic, char *out) {
     char alpn[3], hb[13], hc[13];
     ja4_alpn(f, alpn);
-    if (!ja4_b(f, hb) || !ja4_c(f, hc)) {
+    if (!ja4_b(hs, f, hb) || !ja4_c(hs, f, hc)) {
         out[0] = '\0';
         return false;
     }

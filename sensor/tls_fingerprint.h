@@ -57,11 +57,21 @@ bool pk_tls_fields_truncated(const pk_tls_fields *f);
  * 0 when cap is too small (buf then holds ""). 4096 bytes always suffice. */
 size_t pk_ja3_string(const pk_tls_fields *f, char *buf, size_t cap);
 
-/* out: PK_JA3_LEN + 1 bytes. False (out "") only if hashing failed. */
-bool pk_ja3(const pk_tls_fields *f, char *out);
+/* MD5 and SHA-256 fetched from OpenSSL once, with one digest context.
+ * Without it every hash looks its algorithm up by name (OpenSSL 3 takes
+ * locks and walks its provider tables), which costs more than all the rest
+ * of a fingerprint. One per thread; NULL from the constructor when OpenSSL
+ * cannot provide them. */
+typedef struct pk_fp_hasher pk_fp_hasher;
+pk_fp_hasher *pk_fp_hasher_new(void);
+void pk_fp_hasher_free(pk_fp_hasher *hs);
+
+/* hs may be NULL (the digests are then looked up per call).
+ * out: PK_JA3_LEN + 1 bytes. False (out "") only if hashing failed. */
+bool pk_ja3(pk_fp_hasher *hs, const pk_tls_fields *f, char *out);
 
 /* out: PK_JA4_LEN + 1 bytes; quic selects the 'q' prefix, else 't'. */
-bool pk_ja4(const pk_tls_fields *f, bool quic, char *out);
+bool pk_ja4(pk_fp_hasher *hs, const pk_tls_fields *f, bool quic, char *out);
 
 /* The JA4 version code for a 16-bit TLS version ("13", "s3", "00"...). */
 const char *pk_ja4_version_code(uint16_t v);

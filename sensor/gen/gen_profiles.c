@@ -176,6 +176,6 @@ void gen_profile_fingerprint(const gen_profile *p, bool with_sni, gen_fp *out)
     memset(out, 0, sizeof *out);
     profile_fields(p, with_sni, &f);
     pk_ja3_string(&f, out->ja3_str, sizeof out->ja3_str);
-    pk_ja3(&f, out->ja3);
-    pk_ja4(&f, false, out->ja4);
+    pk_ja3(NULL, &f, out->ja3);
+    pk_ja4(NULL, &f, false, out->ja4);
 }

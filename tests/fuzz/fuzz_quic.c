@@ -114,7 +114,7 @@ static void check_result(pk_parse_result r, pk_tls_hello *h) {
     FZ_CHECK(r == PK_PARSE_OK || r == PK_PARSE_NEED_MORE ||
              r == PK_PARSE_NOT_MINE || r == PK_PARSE_MALFORMED);
     if (r != PK_PARSE_OK) return;
-    pk_tls_hello_fingerprint(h);
+    pk_tls_hello_fingerprint(h, NULL);
     FZ_CHECK_STR(h->sni, h->sni_len);
     FZ_CHECK(h->ja4[0] == 'q');
     FZ_CHECK(strlen(h->ja3) == 32);

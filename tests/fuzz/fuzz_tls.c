@@ -26,7 +26,7 @@
 
 static void check_hello(pk_tls_hello *h, char ja4_kind) {
     FZ_CHECK(h->ja3[0] == '\0' && h->ja4[0] == '\0');   /* until asked for */
-    pk_tls_hello_fingerprint(h);
+    pk_tls_hello_fingerprint(h, NULL);
     FZ_CHECK_STR(h->sni, h->sni_len);
     FZ_CHECK(h->sni_len <= PK_TLS_SNI_MAX);
     if (!h->has_sni) FZ_CHECK(h->sni_len == 0);

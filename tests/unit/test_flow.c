@@ -50,14 +50,17 @@ static void test_both_directions_one_flow(void **state) {
     assert_true(ca);
     assert_false(cb);
     assert_int_not_equal(da, db);
-    assert_string_equal(pk_flow_community_id(fa), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+    char cid[PK_COMMUNITY_ID_LEN];
+    pk_flow_community_id(fa, cid);
+    assert_string_equal(cid, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
     assert_true(fa->flow_id > 0 && fa->flow_id < (1ULL << 53));
     pk_flow_table_free(t);
     /* started by the other endpoint: the id is computed from the key alone */
     t = small_table(1000, 60);
     fb = pk_flow_lookup(t, &b, &db, &cb);
     assert_true(cb);
-    assert_string_equal(pk_flow_community_id(fb), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+    pk_flow_community_id(fb, cid);
+    assert_string_equal(cid, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
     pk_flow_table_free(t);
 }
 
@@ -108,6 +111,48 @@ static void test_idle_flows_expire(void **state) {
     pk_flow_table_free(t);
 }
 
+static bool lookup_created(pk_flow_table *t, uint32_t src, int64_t ts) {
+    pk_packet p = tcp_packet(src, 1024, 0xc6336401, 443, ts);
+    int d;
+    bool c;
+    assert_non_null(pk_flow_lookup(t, &p, &d, &c));
+    return c;
+}
+
+/* The eviction clock: a flow seen again since it was created gets a second
+ * chance; the next one that was not is evicted. */
+static void test_eviction_spares_recently_seen(void **state) {
+    (void)state;
+    pk_flow_table *t = small_table(64, 600);
+    uint32_t cap = pk_flow_table_capacity(t);
+    for (uint32_t i = 0; i < cap; i++) assert_true(lookup_created(t, 0x0a000000 + i, 1000000 + i));
+    assert_false(lookup_created(t, 0x0a000000, 2000000));      /* flow 0 seen again */
+    assert_true(lookup_created(t, 0x0b000000, 2000001));       /* full: one evicted */
+    assert_int_equal(counter(t, "flow.evicted"), 1);
+    assert_false(lookup_created(t, 0x0a000000, 2000002));      /* flow 0 kept */
+    assert_true(lookup_created(t, 0x0a000001, 2000003));       /* flow 1 went */
+    assert_int_equal(counter(t, "flow.evicted"), 2);
+    assert_int_equal(counter(t, "flow.active"), cap);
+    pk_flow_table_free(t);
+}
+
+/* A flow idle past the timeout is a new flow at its next packet, even
+ * before the idle sweep reached it. */
+static void test_idle_flow_restarts_at_lookup(void **state) {
+    (void)state;
+    pk_flow_table *t = small_table(1000, 10);
+    for (uint32_t i = 0; i < 100; i++) assert_true(lookup_created(t, 0x0a000000 + i, 1000000));
+    assert_false(lookup_created(t, 0x0a000000 + 50, 5000000));
+    assert_int_equal(counter(t, "flow.expired"), 0);
+    assert_true(lookup_created(t, 0x0a000000 + 80, 20000000));
+    assert_true(counter(t, "flow.expired") >= 1);
+    assert_int_equal(counter(t, "flow.created"), 101);
+    pk_flow_table_clear(t);
+    assert_int_equal(counter(t, "flow.active"), 0);
+    assert_true(lookup_created(t, 0x0a000000 + 50, 20000001));
+    pk_flow_table_free(t);
+}
+
 static void test_alert_suppression_per_indicator(void **state) {
     (void)state;
     pk_flow_table *t = small_table(100, 60);
@@ -125,6 +170,8 @@ int main(void) {
         cmocka_unit_test(test_both_directions_one_flow),
         cmocka_unit_test(test_flood_stays_bounded),
         cmocka_unit_test(test_idle_flows_expire),
+        cmocka_unit_test(test_eviction_spares_recently_seen),
+        cmocka_unit_test(test_idle_flow_restarts_at_lookup),
         cmocka_unit_test(test_alert_suppression_per_indicator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,30 @@
 
 #include "tls_fingerprint.h"
 
+/* Every fingerprint is computed twice: with digests fetched once (as the
+ * sensor does) and looked up per call (hasher NULL); both must agree. */
+static bool ja3_both(const pk_tls_fields *f, char *out) {
+    char other[PK_JA3_LEN + 1];
+    pk_fp_hasher *hs = pk_fp_hasher_new();
+    assert_non_null(hs);
+    bool ok = pk_ja3(hs, f, out);
+    assert_int_equal(pk_ja3(NULL, f, other), ok);
+    assert_string_equal(out, other);
+    pk_fp_hasher_free(hs);
+    return ok;
+}
+
+static bool ja4_both(const pk_tls_fields *f, bool quic, char *out) {
+    char other[PK_JA4_LEN + 1];
+    pk_fp_hasher *hs = pk_fp_hasher_new();
+    assert_non_null(hs);
+    bool ok = pk_ja4(hs, f, quic, out);
+    assert_int_equal(pk_ja4(NULL, f, quic, other), ok);
+    assert_string_equal(out, other);
+    pk_fp_hasher_free(hs);
+    return ok;
+}
+
 static void fill(pk_tls_list *l, const uint16_t *v, size_t n) {
     for (size_t i = 0; i < n; i++) pk_tls_list_push(l, v[i]);
 }
@@ -53,7 +77,7 @@ static void test_ja3_spec_example(void **state) {
     pk_ja3_string(&f, s, sizeof s);
     assert_string_equal(s, "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,"
                            "0-10-11,23-24-25,0");
-    assert_true(pk_ja3(&f, h));
+    assert_true(ja3_both(&f, h));
     assert_string_equal(h, "ada70206e40642a3e4461f35503241d5");
 }
 
@@ -66,7 +90,7 @@ static void test_ja3_grease(void **state) {
     pk_tls_list_push(&f.ciphers, 0x2a2a);
     pk_tls_list_push(&f.exts, 0xfafa);
     pk_tls_list_push(&f.groups, 0x0a0a);
-    assert_true(pk_ja3(&f, h));
+    assert_true(ja3_both(&f, h));
     assert_string_equal(h, "ada70206e40642a3e4461f35503241d5");
 }
 
@@ -80,7 +104,7 @@ static void test_ja3_empty_lists(void **state) {
     FILL(&f.ciphers, 4, 5, 10);
     pk_ja3_string(&f, s, sizeof s);
     assert_string_equal(s, "769,4-5-10,,,");
-    assert_true(pk_ja3(&f, h));
+    assert_true(ja3_both(&f, h));
     assert_string_equal(h, "73c580309d73416556b36e213d598ac1");
     assert_int_equal(pk_ja3_string(&f, s, 5), 0);       /* too small: "" */
     assert_string_equal(s, "");
@@ -124,12 +148,12 @@ static void test_ja4_spec_example(void **state) {
     pk_tls_fields f;
     char out[PK_JA4_LEN + 1];
     ja4_example(&f, false);
-    assert_true(pk_ja4(&f, false, out));
+    assert_true(ja4_both(&f, false, out));
     assert_string_equal(out, "t13d1516h2_8daaf6152771_e5627efa2ab1");
     ja4_example(&f, true);
-    assert_true(pk_ja4(&f, false, out));
+    assert_true(ja4_both(&f, false, out));
     assert_string_equal(out, "t13d1516h2_8daaf6152771_e5627efa2ab1");
-    assert_true(pk_ja4(&f, true, out));
+    assert_true(ja4_both(&f, true, out));
     assert_string_equal(out, "q13d1516h2_8daaf6152771_e5627efa2ab1");
 }
 
@@ -141,7 +165,7 @@ static void test_ja4_no_sigalgs(void **state) {
     ja4_example(&f, false);
     f.sig_algs.n = 0;
     f.sig_algs.total = 0;
-    assert_true(pk_ja4(&f, false, out));
+    assert_true(ja4_both(&f, false, out));
     assert_string_equal(out, "t13d1516h2_8daaf6152771_6d807ffa2a79");
 }
 
@@ -150,7 +174,7 @@ static void alpn_case(const char *bytes, size_t n, const char *want) {
     char out[PK_JA4_LEN + 1];
     ja4_example(&f, false);
     set_alpn(&f, bytes, n);
-    assert_true(pk_ja4(&f, false, out));
+    assert_true(ja4_both(&f, false, out));
     assert_memory_equal(out + 8, want, 2);
 }
 
@@ -170,7 +194,7 @@ static void test_ja4_alpn(void **state) {
     char out[PK_JA4_LEN + 1];
     ja4_example(&f, false);
     f.has_alpn = false;
-    assert_true(pk_ja4(&f, false, out));
+    assert_true(ja4_both(&f, false, out));
     assert_memory_equal(out, "t13d151600_", 11);
 }
 
@@ -193,7 +217,7 @@ static void test_ja4_versions(void **state) {
     f.versions.n = 0;
     f.versions.total = 0;
     pk_tls_list_push(&f.versions, 0x4a4a);
-    assert_true(pk_ja4(&f, false, out));
+    assert_true(ja4_both(&f, false, out));
     assert_memory_equal(out, "t12d", 4);
 }
 
@@ -205,11 +229,11 @@ static void test_ja4_empty(void **state) {
     char out[PK_JA4_LEN + 1];
     memset(&f, 0, sizeof f);
     f.legacy_version = 0x0301;
-    assert_true(pk_ja4(&f, false, out));
+    assert_true(ja4_both(&f, false, out));
     assert_string_equal(out, "t10i000000_000000000000_000000000000");
     FILL(&f.exts, 0x0000, 0x0010);
     f.has_sni_ext = true;
-    assert_true(pk_ja4(&f, false, out));
+    assert_true(ja4_both(&f, false, out));
     assert_string_equal(out, "t10d000200_000000000000_000000000000");
 }
 
@@ -225,7 +249,7 @@ static void test_ja4_counts_cap(void **state) {
     assert_int_equal(f.ciphers.n, PK_TLS_LIST_MAX);
     assert_int_equal(f.ciphers.total, 300);
     assert_true(pk_tls_fields_truncated(&f));
-    assert_true(pk_ja4(&f, false, out));
+    assert_true(ja4_both(&f, false, out));
     assert_memory_equal(out, "t12i995000_", 11);
 }
 

@@ -152,7 +152,7 @@ static pk_parse_result parse_copy(const uint8_t *in, size_t n, pk_quic_crypto *c
     pk_parse_result r = cs ? pk_quic_parse_datagram(buf, n, cs, h, ts, qs)
                            : pk_quic_parse_initial(buf, n, h, ts, qs);
     free(buf);
-    if (r == PK_PARSE_OK) pk_tls_hello_fingerprint(h);
+    if (r == PK_PARSE_OK) pk_tls_hello_fingerprint(h, NULL);
     return r;
 }
 

@@ -171,7 +171,7 @@ static pk_parse_result parse_copy(const uint8_t *in, size_t n, pk_tls_hello *h,
     free(buf);
     if (r == PK_PARSE_OK) {
         assert_string_equal(h->ja3, "");      /* not computed until asked for */
-        pk_tls_hello_fingerprint(h);
+        pk_tls_hello_fingerprint(h, NULL);
     }
     return r;
 }
@@ -225,7 +225,7 @@ static void test_quic_handshake(void **state) {
     pk_tls_stats st = {0};
     assert_int_equal(pk_tls_parse_handshake(k_small + 5, sizeof k_small - 5,
                                             true, &h, &st), PK_PARSE_OK);
-    pk_tls_hello_fingerprint(&h);
+    pk_tls_hello_fingerprint(&h, NULL);
     assert_string_equal(h.ja4, "q13d0203h2_84cdcbea686c_b9a491fefe05");
     assert_int_equal(pk_tls_parse_handshake(k_small + 5, 40, true, &h, &st),
                      PK_PARSE_NEED_MORE);
