@@ -288,6 +288,7 @@ static void flow_init(pk_flow_table *t, pk_flow *f, const pk_flow_key *k,
                       const pk_packet *p, int swapped, uint64_t h) {
     f->key = *k;
     f->in_use = 1;
+    f->referenced = 1;             /* a new flow is not the next to go */
     f->first_ts = p->ts_usec;
     f->initiator_is_a = !swapped;
     /* EVE consumers parse flow_id as a JSON number: keep it within 2^53. */
