@@ -161,14 +161,28 @@ static uint32_t find_str(const pk_istore *s, int cls, const char *v, size_t n,
     return NO_ITEM;
 }
 
-static unsigned name_types(pk_field field) {
+/* The indicator types a field is matched against (bit per pk_ind_type). */
+static unsigned field_types(pk_field field) {
     unsigned domain = 1u << PK_IND_DOMAIN;
     switch (field) {
+    case PK_FIELD_IP_SRC: case PK_FIELD_IP_DST:
+        return 1u << PK_IND_IPV4 | 1u << PK_IND_IPV6 | 1u << PK_IND_CIDR;
     case PK_FIELD_DNS_QUERY: return domain;
     case PK_FIELD_TLS_SNI: return domain | 1u << PK_IND_SNI;
     case PK_FIELD_HTTP_HOST: return domain | 1u << PK_IND_HTTP_HOST;
+    case PK_FIELD_HTTP_URL: return 1u << PK_IND_URL;
+    case PK_FIELD_TLS_JA3: return 1u << PK_IND_JA3;
+    case PK_FIELD_TLS_JA4: return 1u << PK_IND_JA4;
     default: return 0;
     }
+}
+
+static unsigned name_types(pk_field field) {
+    return field_types(field) & (1u << PK_IND_DOMAIN | 1u << PK_IND_SNI | 1u << PK_IND_HTTP_HOST);
+}
+
+bool pk_istore_may_match(const pk_istore *s, pk_field field) {
+    return s && (s->types & field_types(field)) != 0;
 }
 
 /* Drops a ":port" (Host headers carry one) and a trailing dot. */

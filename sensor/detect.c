@@ -59,35 +59,14 @@ static const pk_istore *current_store(const pk_sensor *s) {
     return atomic_load_explicit(&s->store, memory_order_acquire);
 }
 
-/* The indicator types each value field is matched against. */
-static uint32_t types_of(pk_field field) {
-    uint32_t domain = 1u << PK_IND_DOMAIN;
-    switch (field) {
-    case PK_FIELD_DNS_QUERY: return domain;
-    case PK_FIELD_TLS_SNI: return domain | 1u << PK_IND_SNI;
-    case PK_FIELD_HTTP_HOST: return domain | 1u << PK_IND_HTTP_HOST;
-    case PK_FIELD_HTTP_URL: return 1u << PK_IND_URL;
-    case PK_FIELD_TLS_JA3: return 1u << PK_IND_JA3;
-    case PK_FIELD_TLS_JA4: return 1u << PK_IND_JA4;
-    default: return 0;
-    }
-}
-
-static bool store_wants(const pk_istore *store, pk_field field) {
-    uint32_t types = types_of(field);
-    for (int t = 0; types; t++, types >>= 1)
-        if ((types & 1u) && pk_istore_has_type(store, (pk_ind_type)t)) return true;
-    return false;
-}
-
 bool pk_detect_wants(const pk_sensor *s, pk_field field) {
-    return store_wants(current_store(s), field);
+    return pk_istore_may_match(current_store(s), field);
 }
 
 void pk_detect_value(pk_sensor *s, pk_flow *f, const pk_packet *p,
                      pk_field field, const char *value, size_t len) {
     const pk_istore *store = current_store(s);
-    if (!store_wants(store, field)) return;
+    if (!pk_istore_may_match(store, field)) return;
     uint16_t port = p->dport;
     pk_ind_view view;
     const pk_indicator *ind;

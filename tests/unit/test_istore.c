@@ -150,6 +150,11 @@ static void test_exact_values(void **state) {
     assert_false(pk_istore_has_type(s, PK_IND_IPV4));
     assert_false(pk_istore_has_type(s, PK_IND__COUNT));
     assert_false(pk_istore_has_type(NULL, PK_IND_URL));
+    assert_true(pk_istore_may_match(s, PK_FIELD_HTTP_URL));
+    assert_true(pk_istore_may_match(s, PK_FIELD_TLS_JA4));
+    assert_false(pk_istore_may_match(s, PK_FIELD_TLS_SNI));
+    assert_false(pk_istore_may_match(s, PK_FIELD_IP_SRC));
+    assert_false(pk_istore_may_match(NULL, PK_FIELD_HTTP_URL));
     pk_istore_free(s);
 }
 
