@@ -144,11 +144,10 @@ const pk_indicator *pk_istore_match_addr(const pk_istore *s, int family,
 
 /* ---- names and exact strings ---------------------------------------------------------- */
 
-static uint32_t find_str(const pk_istore *s, int cls, const char *v, size_t n,
-                         unsigned types, uint8_t proto, uint16_t port) {
-    if (s->strs.n == 0)
-        return NO_ITEM;
-    uint64_t h = pk_str_hash(cls, v, n);
+/* h: pk_str_hash(cls, v, n). */
+static uint32_t find_str_hashed(const pk_istore *s, int cls, const char *v, size_t n,
+                                uint64_t h, unsigned types, uint8_t proto,
+                                uint16_t port) {
     uint32_t pos = pk_itab_first(&s->strs, (uint32_t)(h >> 32));
     const pk_islot *sl;
     while ((sl = pk_itab_next_match(&s->strs, (uint32_t)h, &pos))) {
@@ -159,6 +158,13 @@ static uint32_t find_str(const pk_istore *s, int cls, const char *v, size_t n,
             return pick(s, sl->ref, types, proto, port);
     }
     return NO_ITEM;
+}
+
+static uint32_t find_str(const pk_istore *s, int cls, const char *v, size_t n,
+                         unsigned types, uint8_t proto, uint16_t port) {
+    if (s->strs.n == 0)
+        return NO_ITEM;
+    return find_str_hashed(s, cls, v, n, pk_str_hash(cls, v, n), types, proto, port);
 }
 
 /* The indicator types a field is matched against (bit per pk_ind_type). */
@@ -198,6 +204,45 @@ static size_t trim_name(const char *name, size_t len) {
 }
 
 #define NAME_BUF 256
+#define NAME_AHEAD 8   /* parent domains whose slots are fetched at once */
+
+/* The name, then each parent domain (most specific first), among the
+ * string keys, skipping label counts no name indicator has. The slots of up
+ * to NAME_AHEAD of them are prefetched before any is probed: the probes of
+ * one name would otherwise be cache misses one after another. */
+static const pk_indicator *match_suffixes(const pk_istore *s, const char *buf,
+                                          size_t n, unsigned types, uint8_t proto,
+                                          uint16_t port, pk_ind_view *out) {
+    unsigned labels = pk_label_bit(buf, n);
+    size_t off = 0;
+    for (bool more = n > 0; more;) {
+        size_t offs[NAME_AHEAD];
+        uint64_t hashes[NAME_AHEAD];
+        int k = 0;
+        while (k < NAME_AHEAD && more) {
+            if (labels >= 31 || (s->name_labels >> labels & 1u)) {
+                offs[k] = off;
+                hashes[k] = pk_str_hash(SC_NAME, buf + off, n - off);
+                __builtin_prefetch(&s->strs.slots[pk_itab_first(&s->strs,
+                                                     (uint32_t)(hashes[k] >> 32))]);
+                k++;
+            }
+            const char *dot = memchr(buf + off, '.', n - off);
+            more = dot != NULL && (size_t)(dot - buf) + 1 < n;
+            if (more) {
+                off = (size_t)(dot - buf) + 1;
+                labels -= labels < 31 ? 1 : 0;
+            }
+        }
+        for (int i = 0; i < k; i++) {
+            uint32_t it = find_str_hashed(s, SC_NAME, buf + offs[i], n - offs[i],
+                                          hashes[i], types, proto, port);
+            if (it != NO_ITEM)
+                return found(s, it, out);
+        }
+    }
+    return NULL;
+}
 
 const pk_indicator *pk_istore_match_name(const pk_istore *s, pk_field field,
                                          const char *name, size_t len,
@@ -220,18 +265,7 @@ const pk_indicator *pk_istore_match_name(const pk_istore *s, pk_field field,
         char c = name[start + i];
         buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
     }
-    unsigned labels = pk_label_bit(buf, n);
-    for (size_t off = 0; off < n; labels -= labels < 31 ? 1 : 0) {
-        uint32_t it = labels >= 31 || (s->name_labels >> labels & 1u)
-            ? find_str(s, SC_NAME, buf + off, n - off, types, proto, port) : NO_ITEM;
-        if (it != NO_ITEM)
-            return found(s, it, out);
-        const char *dot = memchr(buf + off, '.', n - off);
-        if (!dot)
-            break;
-        off = (size_t)(dot - buf) + 1;
-    }
-    return NULL;
+    return s->strs.n ? match_suffixes(s, buf, n, types, proto, port, out) : NULL;
 }
 
 static uint32_t match_fingerprint(const pk_istore *s, int cls, const char *v,

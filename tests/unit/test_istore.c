@@ -95,6 +95,12 @@ static void test_names(void **state) {
     assert_string_equal(name_value(s, dns, "a.b.example"), "none");
     assert_string_equal(name_value(s, dns, ""), "none");
     assert_string_equal(name_value(s, dns, "."), "none");
+    assert_string_equal(name_value(s, dns, "evil.example.."), "none");
+    /* parent domains are looked up in chunks: the match past the first */
+    assert_string_equal(name_value(s, dns, "1.2.3.4.5.6.7.8.9.10.deep.a.b.example"),
+                        "deep.a.b.example");
+    assert_string_equal(name_value(s, dns, "1.2.3.4.5.6.7.8.9.10.11.12.evil.example"),
+                        "evil.example");
     /* field-specific types */
     assert_string_equal(name_value(s, dns, "tls.example"), "none");
     assert_string_equal(name_value(s, PK_FIELD_TLS_SNI, "x.tls.example"), "tls.example");
