@@ -25,6 +25,7 @@
  */
 #include "decode.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,7 +113,11 @@ pk_decode_result pk_decode_packet(pk_decoder *d, int linktype,
                                   const uint8_t *data, uint32_t caplen,
                                   uint32_t wire_len, int64_t ts_usec,
                                   pk_packet *out) {
-    memset(out, 0, sizeof *out);
+    /* Everything but ip[]: its entries are cleared as they are filled, and
+     * two small fixed clears cost less than one of the whole struct. */
+    memset(out, 0, offsetof(pk_packet, ip));
+    memset((char *)out + offsetof(pk_packet, ip_count), 0,
+           sizeof *out - offsetof(pk_packet, ip_count));
     out->ts_usec = ts_usec;
     out->wire_len = wire_len;
     d->ctr[PKC_PACKETS]++;

@@ -29,7 +29,8 @@ typedef struct pk_packet {
     uint8_t vlan_count;
 
     /* Every IP header crossed, outermost first; ip[ip_count-1] is the
-     * innermost, the one the flow is keyed on. ip_count >= 1 on success. */
+     * innermost, the one the flow is keyed on. ip_count >= 1 on success.
+     * Entries past ip_count hold nothing meaningful. */
     pk_ip_pair ip[PK_MAX_IP_LAYERS];
     uint8_t ip_count;
 
