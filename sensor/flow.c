@@ -274,8 +274,9 @@ static void evict_one(pk_flow_table *t, int64_t now) {
     }
 }
 
-/* Entries are handed out in order first, so a large table costs no
- * memory until flows fill it (mapped pages stay untouched). */
+/* An entry for a new flow: a freed one, else the next never used (so a
+ * large table costs no memory until flows fill it: mapped pages stay
+ * untouched), else one the eviction clock frees. */
 static uint32_t take_entry(pk_flow_table *t, int64_t now) {
     if (!t->free_head && t->never_used < t->capacity) return ++t->never_used;
     if (!t->free_head) evict_one(t, now);
