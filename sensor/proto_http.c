@@ -402,9 +402,11 @@ pk_parse_result pk_http_parse_request(const uint8_t *stream, size_t len,
     size_t window = capped ? PK_HTTP_MAX_HEADER : len;
     pk_reader r, line, target;
     rd_init(&r, stream, window);
+    char method[sizeof out->method] = "";
+    pk_parse_result res = read_method(r, method);
+    if (res != PK_PARSE_OK) return res;     /* most streams: no request at all */
     memset(out, 0, sizeof *out);
-    pk_parse_result res = read_method(r, out->method);
-    if (res != PK_PARSE_OK) return res;
+    memcpy(out->method, method, sizeof method);
     if (!next_line(&r, &line)) {
         if (!capped) return PK_PARSE_NEED_MORE;
         st->too_large++;
