@@ -2,6 +2,7 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -27,8 +28,23 @@ static int open_file(pk_capture *c) {
     char eb[PCAP_ERRBUF_SIZE] = "";
     struct stat st;
     c->file_bytes = stat(c->cfg.file, &st) == 0 ? (int64_t)st.st_size : 0;
-    c->pcap = pcap_open_offline_with_tstamp_precision(c->cfg.file,
-                                                      PCAP_TSTAMP_PRECISION_MICRO, eb);
+    if (strcmp(c->cfg.file, "-") == 0) {
+        c->pcap = pcap_open_offline_with_tstamp_precision("-", PCAP_TSTAMP_PRECISION_MICRO, eb);
+    } else {
+        /* libpcap reads a file a record at a time through stdio, whose own
+         * buffer is 4 KiB: a read(2) per 4 KiB, which costs more than the
+         * copying. A 256 KiB buffer makes it one per 256 KiB. */
+        FILE *fp = fopen(c->cfg.file, "rb");
+        if (!fp) {
+            snprintf(c->error, sizeof c->error, "%s: cannot read capture: %s",
+                     c->cfg.file, strerror(errno));
+            return -1;
+        }
+        if (!c->file_buf) c->file_buf = malloc(PK_CAPTURE_FILE_BUF);
+        if (c->file_buf) setvbuf(fp, c->file_buf, _IOFBF, PK_CAPTURE_FILE_BUF);
+        c->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, eb);
+        if (!c->pcap) fclose(fp);
+    }
     if (!c->pcap) {
         snprintf(c->error, sizeof c->error, "%s: cannot read capture: %s", c->cfg.file, eb);
         return -1;
@@ -96,8 +112,10 @@ int pk_capture_open(pk_capture *c, const pk_capture_config *cfg) {
 }
 
 void pk_capture_close(pk_capture *c) {
-    if (c->pcap) pcap_close(c->pcap);
+    if (c->pcap) pcap_close(c->pcap);       /* closes the FILE: then its buffer */
     c->pcap = NULL;
+    free(c->file_buf);
+    c->file_buf = NULL;
 }
 
 /* Sleeps until this packet's place on the capture's own time line. While it

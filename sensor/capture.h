@@ -17,6 +17,8 @@
 
 #include "sensor.h"
 
+#define PK_CAPTURE_FILE_BUF (256 * 1024)   /* stdio buffer for -r */
+
 typedef struct pk_capture_config {
     const char *file;          /* -r */
     const char *iface;         /* -i */
@@ -39,6 +41,7 @@ typedef struct pk_capture_signals {
 
 typedef struct pk_capture {
     pcap_t *pcap;
+    char *file_buf;            /* stdio buffer of the capture file (-r) */
     pk_capture_config cfg;
     bool live;
     int64_t first_ts_usec, start_mono_usec;   /* replay pacing */

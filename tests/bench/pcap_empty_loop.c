@@ -5,11 +5,14 @@
  * fastest anything built on libpcap can read the same file, so the number
  * says what the packet path costs, not how fast the disk or libpcap is.
  *
- *   pcap_empty_loop [--next-ex] FILE
+ *   pcap_empty_loop [--next-ex] [--buffer BYTES] FILE
  *
  * Default: pcap_dispatch() 256 packets at a time (as picket's capture loop
- * reads) with a callback that only counts packets and wire bytes.
- * --next-ex: a pcap_next_ex() loop instead. Prints one line:
+ * reads) with a callback that only counts packets and wire bytes, the file
+ * opened by pcap_open_offline() (stdio's default buffer).
+ * --next-ex: a pcap_next_ex() loop instead. --buffer: the file opened with
+ * fopen() and a stdio buffer of BYTES (as picket-sensor does), handed to
+ * pcap_fopen_offline(). Prints one line:
  *   packets N bytes B seconds S cpu_seconds C first_ts T0 last_ts T1
  * S is the read loop's wall time (monotonic clock, after
  * pcap_open_offline()), C its CPU time (user + system, getrusage); T0/T1 are
@@ -19,6 +22,7 @@
 #include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -53,21 +57,31 @@ static double now_s(void) {
 
 int main(int argc, char **argv) {
     int next_ex = 0;
+    long buffer = 0;
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--next-ex") == 0)
             next_ex = 1;
+        else if (strcmp(argv[i], "--buffer") == 0 && i + 1 < argc)
+            buffer = strtol(argv[++i], NULL, 10);
         else if (!file)
             file = argv[i];
         else
             file = NULL, i = argc;
     }
     if (!file) {
-        fprintf(stderr, "usage: pcap_empty_loop [--next-ex] FILE\n");
+        fprintf(stderr, "usage: pcap_empty_loop [--next-ex] [--buffer BYTES] FILE\n");
         return 2;
     }
-    char err[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline(file, err);
+    char err[PCAP_ERRBUF_SIZE] = "";
+    char *buf = buffer > 0 ? malloc((size_t)buffer) : NULL;
+    FILE *fp = buffer > 0 ? fopen(file, "rb") : NULL;
+    if (buffer > 0 && (!buf || !fp || setvbuf(fp, buf, _IOFBF, (size_t)buffer) != 0)) {
+        fprintf(stderr, "pcap_empty_loop: %s: cannot open with a %ld-byte buffer\n",
+                file, buffer);
+        return 1;
+    }
+    pcap_t *p = fp ? pcap_fopen_offline(fp, err) : pcap_open_offline(file, err);
     if (!p) {
         fprintf(stderr, "pcap_empty_loop: %s\n", err);
         return 1;
@@ -96,9 +110,11 @@ int main(int argc, char **argv) {
     if (rc < 0) {
         fprintf(stderr, "pcap_empty_loop: %s\n", pcap_geterr(p));
         pcap_close(p);
+        free(buf);
         return 1;
     }
     pcap_close(p);
+    free(buf);
     printf("packets %llu bytes %llu seconds %.6f cpu_seconds %.6f first_ts %.6f "
            "last_ts %.6f\n", (unsigned long long)c.packets,
            (unsigned long long)c.bytes, t, cpu, c.first_ts, c.last_ts);

@@ -198,6 +198,7 @@ for run in $(seq 1 "$RUNS"); do
     warm "$CAP"
     run_loop loop "$CAP" "$run"
     run_loop next_ex "$CAP" "$run" --next-ex
+    run_loop loop_buf "$CAP" "$run" --buffer 262144
     run_sensor tiny "$CAP" "$TINY" "$run"
     run_sensor full "$CAP" "$FULL" "$run"
     run_sensor full0 "$EMPTY" "$FULL" "$run"
