@@ -134,7 +134,8 @@ field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) 
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", b - a }'; }
 warm() { for f in "$@"; do cat "$f" >/dev/null; done; }
 
-# run_loop TAG FILE RUN [--next-ex]: libpcap's empty read loop on one core.
+# run_loop TAG FILE RUN [--next-ex] [--buffer BYTES]: libpcap's empty read
+# loop on one core.
 run_loop() {
     local tag=$1 file=$2 run=$3
     shift 3
@@ -295,7 +296,7 @@ if [ "$DO_FLOOD" = 1 ]; then
     "$LOOP" "$FLOODCAP" >"$TMP/loop"
     rec flood_packets_file 0 "$(field packets "$TMP/loop")"
     rec flood_bytes 0 "$(field bytes "$TMP/loop")"
-    run_loop floodpcap "$FLOODCAP" 1
+    run_loop floodpcap "$FLOODCAP" 1 --buffer 262144
     rec flood_flow_memory_mib 0 "$FLOOD_MEM"
     run_sensor flood0 "$EMPTY" "$TINY" 1 --flow-memory "$FLOOD_MEM"
     run_sensor flood "$FLOODCAP" "$TINY" 1 --flow-memory "$FLOOD_MEM"
