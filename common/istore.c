@@ -88,33 +88,55 @@ static uint32_t find_v6(const pk_istore *s, const pk_itab *t,
     return NO_ITEM;
 }
 
-static uint32_t match_v4(const pk_istore *s, const uint8_t *addr,
-                         uint8_t proto, uint16_t port) {
-    uint32_t key = pk_be32(addr);
-    uint32_t it = s->v4.n ? find_v4(s, &s->v4, key, proto, port) : NO_ITEM;
-    bool wide = pk_bit(s->wide4, key >> 16), narrow = pk_bit(s->narrow4, key >> 24);
-    for (unsigned i = 0; it == NO_ITEM && i < s->nlens4; i++) {
+/* Lengths lens4[from..to) of one filter range, longest first. */
+static uint32_t probe_v4(const pk_istore *s, uint32_t key, unsigned from,
+                         unsigned to, uint8_t proto, uint16_t port) {
+    uint32_t it = NO_ITEM;
+    for (unsigned i = from; it == NO_ITEM && i < to; i++) {
         int len = s->lens4[i];
-        if (len >= 16 ? !wide : len >= 8 && !narrow)
-            continue;
         it = find_v4(s, &s->cidr4[len], key & pk_mask4(len), proto, port);
     }
     return it;
 }
 
-static uint32_t match_v6(const pk_istore *s, const uint8_t *addr,
+/* The exact address, then the prefixes longest first; a range of lengths
+ * (>= /16, /8../15) is skipped whole when the address's leading bits hold
+ * no prefix of it. */
+static uint32_t match_v4(const pk_istore *s, const uint8_t *addr,
                          uint8_t proto, uint16_t port) {
-    uint32_t it = s->v6.n ? find_v6(s, &s->v6, addr, 128, proto, port) : NO_ITEM;
+    uint32_t key = pk_be32(addr);
+    uint32_t it = s->v4.n ? find_v4(s, &s->v4, key, proto, port) : NO_ITEM;
+    if (it == NO_ITEM && pk_bit(s->wide4, key >> 16))
+        it = probe_v4(s, key, 0, s->split4[0], proto, port);
+    if (it == NO_ITEM && pk_bit(s->narrow4, key >> 24))
+        it = probe_v4(s, key, s->split4[0], s->split4[1], proto, port);
+    if (it == NO_ITEM)
+        it = probe_v4(s, key, s->split4[1], s->nlens4, proto, port);
+    return it;
+}
+
+static uint32_t probe_v6(const pk_istore *s, const uint8_t *addr, unsigned from,
+                         unsigned to, uint8_t proto, uint16_t port) {
+    uint32_t it = NO_ITEM;
     uint8_t net[16];
-    bool deep = pk_bit(s->deep6, pk_deep6_bit(addr));
-    bool wide = pk_bit(s->wide6, pk_be32(addr) >> 16);
-    for (unsigned i = 0; it == NO_ITEM && i < s->nlens6; i++) {
+    for (unsigned i = from; it == NO_ITEM && i < to; i++) {
         int len = s->lens6[i];
-        if (len >= 32 ? !deep : len >= 16 && !wide)
-            continue;
         pk_mask6(addr, len, net);
         it = find_v6(s, &s->cidr6[len], net, len, proto, port);
     }
+    return it;
+}
+
+/* As match_v4, with the ranges >= /32 and /16../31. */
+static uint32_t match_v6(const pk_istore *s, const uint8_t *addr,
+                         uint8_t proto, uint16_t port) {
+    uint32_t it = s->v6.n ? find_v6(s, &s->v6, addr, 128, proto, port) : NO_ITEM;
+    if (it == NO_ITEM && pk_bit(s->deep6, pk_deep6_bit(addr)))
+        it = probe_v6(s, addr, 0, s->split6[0], proto, port);
+    if (it == NO_ITEM && pk_bit(s->wide6, pk_be32(addr) >> 16))
+        it = probe_v6(s, addr, s->split6[0], s->split6[1], proto, port);
+    if (it == NO_ITEM)
+        it = probe_v6(s, addr, s->split6[1], s->nlens6, proto, port);
     return it;
 }
 

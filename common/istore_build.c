@@ -170,6 +170,14 @@ static void note_filter(pk_istore *s, const pk_indicator *it, const uint8_t *net
         pk_bit_set(s->wide6, top >> 16);
 }
 
+/* lens is sorted longest first: the first index holding a length < bound. */
+static uint8_t first_below(const uint8_t *lens, uint8_t n, int bound) {
+    uint8_t i = 0;
+    while (i < n && lens[i] >= bound)
+        i++;
+    return i;
+}
+
 static void note_prefixes(pk_istore *s) {
     for (int l = 32; l >= 0; l--)
         if (s->cidr4[l].n)
@@ -177,6 +185,10 @@ static void note_prefixes(pk_istore *s) {
     for (int l = 128; l >= 0; l--)
         if (s->cidr6[l].n)
             s->lens6[s->nlens6++] = (uint8_t)l;
+    s->split4[0] = first_below(s->lens4, s->nlens4, 16);
+    s->split4[1] = first_below(s->lens4, s->nlens4, 8);
+    s->split6[0] = first_below(s->lens6, s->nlens6, 32);
+    s->split6[1] = first_below(s->lens6, s->nlens6, 16);
     for (uint32_t i = 0; i < s->n; i++) {
         const pk_indicator *it = pk_item_meta(s, i);
         const char *v = pk_item_text(s, i);

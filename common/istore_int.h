@@ -31,6 +31,9 @@ struct pk_istore {
     pk_itab cidr6[129];       /* per prefix length: key = hash tag */
     uint8_t lens4[33], lens6[129];   /* lengths present, longest first */
     uint8_t nlens4, nlens6;
+    /* where the filters' ranges start in lens4/lens6: the first index of a
+     * length below 16 and below 8 (v4), below 32 and below 16 (v6) */
+    uint8_t split4[2], split6[2];
     uint32_t types;           /* bit per pk_ind_type held */
     uint32_t name_labels;     /* bit k: a name indicator has k labels (31 = more) */
     /* Prefix filters: a lookup probes a prefix length's table only when

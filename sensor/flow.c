@@ -138,8 +138,10 @@ static inline bool key_eq(const pk_flow_key *x, const pk_flow_key *y) {
 }
 
 static inline uint64_t load_be64(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];   /* one load and bswap */
+    uint64_t v = load64(p);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
     return v;
 }
 
