@@ -58,16 +58,6 @@ static inline uint16_t rd_be16(pk_reader *r) {
     return v;
 }
 
-/* The sum of the big-endian 16-bit words left in r (an odd last byte is
- * not counted), without consuming them: Internet checksums, in one pass
- * instead of a checked read per word. */
-static inline uint32_t rd_sum_be16(const pk_reader *r) {
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < r->left; i += 2)
-        sum += (uint32_t)r->p[i] << 8 | r->p[i + 1];
-    return sum;
-}
-
 static inline uint32_t rd_be24(pk_reader *r) {
     if (!rd_need(r, 3)) return 0;
     uint32_t v = ((uint32_t)r->p[0] << 16) | ((uint32_t)r->p[1] << 8) | r->p[2];

@@ -56,7 +56,8 @@ static bool v4_read(pk_reader r, v4fixed *h) {
 }
 
 static bool v4_checksum_ok(pk_reader hdr) {
-    uint32_t sum = rd_sum_be16(&hdr);
+    uint32_t sum = 0;
+    while (rd_left(&hdr) >= 2) sum += rd_be16(&hdr);
     while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
     return sum == 0xffff;
 }
