@@ -20,10 +20,6 @@ const char *pk_field_name(pk_field f) {
 
 size_t pk_istore_count(const pk_istore *s) { return s ? s->n : 0; }
 
-bool pk_istore_has_type(const pk_istore *s, pk_ind_type t) {
-    return s && (unsigned)t < PK_IND__COUNT && (s->types >> t & 1u);
-}
-
 const char *pk_istore_version(const pk_istore *s) { return s ? s->version : ""; }
 
 size_t pk_istore_memory(const pk_istore *s) { return s ? s->memory : 0; }

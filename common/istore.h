@@ -46,10 +46,9 @@ const char *pk_istore_version(const pk_istore *s);
 /* Bytes the store occupies (tables + packed indicators), for reports. */
 size_t pk_istore_memory(const pk_istore *s);
 /* Indicator i (i < count) rebuilt into *v, for iteration; returns &v->ind. */
-/* Whether the store holds an indicator of type t, or of a type field is
- * matched against: work that only such an indicator could use (a JA3 hash,
- * a URL's normalisation) can be skipped when it does not. */
-bool pk_istore_has_type(const pk_istore *s, pk_ind_type t);
+/* Whether the store holds an indicator of a type field is matched
+ * against: work that only such an indicator could use (a JA3 hash, a URL's
+ * normalisation) can be skipped when it does not. */
 bool pk_istore_may_match(const pk_istore *s, pk_field field);
 const pk_indicator *pk_istore_item(const pk_istore *s, size_t i, pk_ind_view *v);
 

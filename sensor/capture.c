@@ -2,10 +2,10 @@
 #include "capture.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <poll.h>
-#include <sys/stat.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,23 +28,21 @@ static int open_file(pk_capture *c) {
     char eb[PCAP_ERRBUF_SIZE] = "";
     struct stat st;
     c->file_bytes = stat(c->cfg.file, &st) == 0 ? (int64_t)st.st_size : 0;
-    if (strcmp(c->cfg.file, "-") == 0) {
-        c->pcap = pcap_open_offline_with_tstamp_precision("-", PCAP_TSTAMP_PRECISION_MICRO, eb);
-    } else {
-        /* libpcap reads a file a record at a time through stdio, whose own
-         * buffer is 4 KiB: a read(2) per 4 KiB, which costs more than the
-         * copying. A 256 KiB buffer makes it one per 256 KiB. */
-        FILE *fp = fopen(c->cfg.file, "rb");
-        if (!fp) {
-            snprintf(c->error, sizeof c->error, "%s: cannot read capture: %s",
-                     c->cfg.file, strerror(errno));
-            return -1;
-        }
-        if (!c->file_buf) c->file_buf = malloc(PK_CAPTURE_FILE_BUF);
-        if (c->file_buf) setvbuf(fp, c->file_buf, _IOFBF, PK_CAPTURE_FILE_BUF);
-        c->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, eb);
-        if (!c->pcap) fclose(fp);
+    /* libpcap reads a file a record at a time through stdio, whose own
+     * buffer is 4 KiB: a read(2) per 4 KiB, which costs more than the
+     * copying. A 256 KiB buffer makes it one per 256 KiB. "-" is standard
+     * input, which libpcap leaves open when it closes the capture. */
+    bool in = strcmp(c->cfg.file, "-") == 0;
+    FILE *fp = in ? stdin : fopen(c->cfg.file, "rb");
+    if (!fp) {
+        snprintf(c->error, sizeof c->error, "%s: cannot read capture: %s",
+                 c->cfg.file, strerror(errno));
+        return -1;
     }
+    if (!c->file_buf) c->file_buf = malloc(PK_CAPTURE_FILE_BUF);
+    if (c->file_buf) setvbuf(fp, c->file_buf, _IOFBF, PK_CAPTURE_FILE_BUF);
+    c->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, eb);
+    if (!c->pcap && !in) fclose(fp);
     if (!c->pcap) {
         snprintf(c->error, sizeof c->error, "%s: cannot read capture: %s", c->cfg.file, eb);
         return -1;
@@ -118,10 +116,6 @@ void pk_capture_close(pk_capture *c) {
     c->file_buf = NULL;
 }
 
-/* Sleeps until this packet's place on the capture's own time line. While it
- * waits the capture thread holds nothing of the indicator store: each slice
- * is a quiescent point (a reload is not held up by a long gap) and a chance
- * to serve signals. */
 /* Hands the gathered frames to the packet path. */
 static void flush(pk_capture_loop *l) {
     if (!l->batch->n) return;
@@ -129,6 +123,10 @@ static void flush(pk_capture_loop *l) {
     pk_batch_clear(l->batch);
 }
 
+/* Sleeps until this packet's place on the capture's own time line. While it
+ * waits the capture thread holds nothing of the indicator store: each slice
+ * is a quiescent point (a reload is not held up by a long gap) and a chance
+ * to serve signals. */
 static void pace(pk_capture_loop *l, int64_t ts) {
     pk_capture *c = l->cap;
     const pk_capture_signals *sig = l->sig;

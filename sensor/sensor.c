@@ -117,9 +117,9 @@ void pk_sensor_packet(pk_sensor *s, const uint8_t *data, uint32_t caplen,
  * prefetched PK_AHEAD_SLOT frames before its turn, its flow prefetched
  * PK_AHEAD_FLOW frames before (or, when it will start a flow, the indicator
  * store's slots for its addresses, which a new flow looks up), so the cache
- * misses of a lookup overlap with the work on earlier frames. A reassembled datagram holds decoding
- * back until its turn: its bytes live in the decoder, which the next decode
- * may reuse. */
+ * misses of a lookup overlap with the work on earlier frames. A reassembled
+ * datagram holds decoding back until its turn: its bytes live in the
+ * decoder, which the next decode may reuse. */
 #define PK_AHEAD_SLOT 16
 #define PK_AHEAD_FLOW 8
 

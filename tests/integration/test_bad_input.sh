@@ -53,6 +53,13 @@ names() {
 TLS=$PCAPS/tls12-sni.pcap
 printf 'domain:www.google.com\n' >"$TMP/google.txt"
 
+echo "# a capture on standard input (-r -)"
+"$BIN" -r - -I "$TMP/google.txt" -o "$TMP/stdin.jsonl" <"$TLS" 2>"$TMP/stdin.err"; rc=$?
+expect_rc stdin 0 "-r - from a pipe"
+if [ "$(grep -c '"www.google.com"' "$TMP/stdin.jsonl" 2>/dev/null)" = 1 ]; then
+  ok "-r -: the ClientHello's SNI alerted once"
+else bad "-r -: expected one alert for www.google.com"; sed 's/^/      | /' "$TMP/stdin.jsonl" | head -n 3; fi
+
 echo "# truncated and broken captures"
 # First 100 bytes: header plus part of the first packet record.
 head -c 100 "$TLS" >"$TMP/trunc100.pcap"

@@ -149,17 +149,15 @@ static void test_exact_values(void **state) {
     assert_null(pk_istore_match_exact(s, PK_FIELD_TLS_JA3, j4, 36, 6, 443, &g_view));
     assert_null(pk_istore_match_exact(s, PK_FIELD_DNS_QUERY, "evil.example", 12, 17, 53, &g_view));
     assert_null(pk_istore_match_name(s, PK_FIELD_DNS_QUERY, "evil.example", 12, 17, 53, &g_view));
-    assert_true(pk_istore_has_type(s, PK_IND_URL));
-    assert_true(pk_istore_has_type(s, PK_IND_JA3));
-    assert_true(pk_istore_has_type(s, PK_IND_JA4));
-    assert_false(pk_istore_has_type(s, PK_IND_DOMAIN));
-    assert_false(pk_istore_has_type(s, PK_IND_IPV4));
-    assert_false(pk_istore_has_type(s, PK_IND__COUNT));
-    assert_false(pk_istore_has_type(NULL, PK_IND_URL));
-    assert_true(pk_istore_may_match(s, PK_FIELD_HTTP_URL));
-    assert_true(pk_istore_may_match(s, PK_FIELD_TLS_JA4));
-    assert_false(pk_istore_may_match(s, PK_FIELD_TLS_SNI));
-    assert_false(pk_istore_may_match(s, PK_FIELD_IP_SRC));
+    /* the store holds URL, JA3 and JA4 indicators, no name or address */
+    static const struct { pk_field f; bool may; } fields[] = {
+        {PK_FIELD_HTTP_URL, true}, {PK_FIELD_TLS_JA3, true}, {PK_FIELD_TLS_JA4, true},
+        {PK_FIELD_DNS_QUERY, false}, {PK_FIELD_TLS_SNI, false},
+        {PK_FIELD_HTTP_HOST, false}, {PK_FIELD_IP_SRC, false}, {PK_FIELD_IP_DST, false},
+        {PK_FIELD__COUNT, false},
+    };
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
+        assert_int_equal(pk_istore_may_match(s, fields[k].f), fields[k].may);
     assert_false(pk_istore_may_match(NULL, PK_FIELD_HTTP_URL));
     pk_istore_free(s);
 }
