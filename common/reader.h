@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct pk_reader {
     const uint8_t *p;   /* next unread byte */
@@ -88,6 +89,19 @@ static inline uint32_t rd_le32(pk_reader *r) {
     return v;
 }
 
+/* Offset of the first byte c among the bytes left, or -1; reads nothing
+ * past the end and does not advance (memchr over exactly rd_left bytes). */
+static inline long rd_find(const pk_reader *r, uint8_t c) {
+    const uint8_t *at = r->left ? memchr(r->p, c, r->left) : NULL;
+    return at ? (long)(at - r->p) : -1;
+}
+
+/* Offset of the last byte c among the bytes left, or -1. */
+static inline long rd_find_last(const pk_reader *r, uint8_t c) {
+    const uint8_t *at = r->left ? memrchr(r->p, c, r->left) : NULL;
+    return at ? (long)(at - r->p) : -1;
+}
+
 /* Returns a pointer to the next n bytes and advances, or NULL (flag set). */
 static inline const uint8_t *rd_take(pk_reader *r, size_t n) {
     if (!rd_need(r, n)) return NULL;
@@ -101,8 +115,10 @@ static inline void rd_skip(pk_reader *r, size_t n) { (void)rd_take(r, n); }
 /* Copies n bytes into dst (zero-filled when short). */
 static inline bool rd_copy(pk_reader *r, void *dst, size_t n) {
     const uint8_t *s = rd_take(r, n);
-    uint8_t *d = dst;
-    for (size_t i = 0; i < n; i++) d[i] = s ? s[i] : 0;
+    if (n) {
+        if (s) memcpy(dst, s, n);
+        else memset(dst, 0, n);
+    }
     return s != NULL;
 }
 

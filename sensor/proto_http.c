@@ -16,14 +16,21 @@
 #define HTTP_PORT_MAX 5
 #define HTTP_METHOD_BUF 16   /* pk_http_request.method */
 
-static const char *const k_methods[] = {
-    "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "TRACE",
-    "PATCH",
+typedef struct method_name {
+    const char *name;
+    size_t len;
+} method_name;
+
+#define M(s) {s, sizeof s - 1}
+static const method_name k_methods[] = {
+    M("GET"), M("POST"), M("HEAD"), M("PUT"), M("DELETE"), M("OPTIONS"),
+    M("CONNECT"), M("TRACE"), M("PATCH"),
     /* WebDAV (RFC 4918, 3253, 3744, 4791, 5323) */
-    "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK",
-    "SEARCH", "REPORT", "MKCALENDAR", "MKACTIVITY", "CHECKOUT", "CHECKIN",
-    "UNCHECKOUT", "MERGE", "ACL",
+    M("PROPFIND"), M("PROPPATCH"), M("MKCOL"), M("COPY"), M("MOVE"), M("LOCK"),
+    M("UNLOCK"), M("SEARCH"), M("REPORT"), M("MKCALENDAR"), M("MKACTIVITY"),
+    M("CHECKOUT"), M("CHECKIN"), M("UNCHECKOUT"), M("MERGE"), M("ACL"),
 };
+#undef M
 #define N_METHODS (sizeof k_methods / sizeof k_methods[0])
 
 /* Host as parsed from a Host header or an absolute/authority target. */
@@ -50,9 +57,19 @@ static void ob_putc(obuf *o, char c) {
     o->p[o->len] = '\0';
 }
 
-static void ob_puts(obuf *o, const char *s) {
-    for (; *s; s++) ob_putc(o, *s);
+/* Appends n bytes (as many as fit). */
+static void ob_write(obuf *o, const void *s, size_t n) {
+    size_t room = o->cap - o->len;
+    if (n > room) {
+        n = room;
+        o->truncated = true;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+    o->p[o->len] = '\0';
 }
+
+static void ob_puts(obuf *o, const char *s) { ob_write(o, s, strlen(s)); }
 
 static char lower(uint8_t b) {
     return (char)((b >= 'A' && b <= 'Z') ? b + ('a' - 'A') : b);
@@ -60,13 +77,7 @@ static char lower(uint8_t b) {
 
 /* ---- line splitting ------------------------------------------------------ */
 
-/* Offset of the first byte c in v (all reads through a copy of the
- * cursor), or -1. */
-static long find_byte(pk_reader v, uint8_t c) {
-    for (long i = 0; rd_left(&v) > 0; i++)
-        if (rd_u8(&v) == c) return i;
-    return -1;
-}
+static long find_byte(pk_reader v, uint8_t c) { return rd_find(&v, c); }
 
 static int first_byte(pk_reader v) { return rd_left(&v) ? rd_u8(&v) : -1; }
 
@@ -118,34 +129,35 @@ static bool equals_nocase(pk_reader v, const char *s) {
 /* ---- method -------------------------------------------------------------- */
 
 /* 0: no known method starts with tok; 1: a proper prefix; 2: exact. */
-static int method_match(const char *tok, size_t n) {
+static int method_match(const uint8_t *tok, size_t n) {
     int best = 0;
     for (size_t i = 0; i < N_METHODS; i++) {
-        size_t mlen = strlen(k_methods[i]);
-        if (mlen < n || memcmp(k_methods[i], tok, n) != 0) continue;
-        if (mlen == n) return 2;
+        const method_name *m = &k_methods[i];
+        if (m->len < n || memcmp(m->name, tok, n) != 0) continue;
+        if (m->len == n) return 2;
         best = 1;
     }
     return best;
 }
 
-/* OK when stream starts with a known method and a space. */
+static bool method_byte(uint8_t b) { return (b >= 'A' && b <= 'Z') || b == '-'; }
+
+/* OK when stream starts with a known method and a space; NEED_MORE while
+ * what arrived is a known method's proper prefix. */
 static pk_parse_result read_method(pk_reader r, char *method) {
-    char tok[HTTP_METHOD_BUF];
     size_t n = 0;
-    for (;;) {
-        if (!rd_has(&r, 1)) return PK_PARSE_NEED_MORE;
+    const uint8_t *tok = rd_ptr(&r);
+    while (rd_has(&r, 1)) {
         uint8_t b = rd_u8(&r);
-        if (b == ' ') break;
-        if (n + 1 >= sizeof tok || !((b >= 'A' && b <= 'Z') || b == '-'))
-            return PK_PARSE_NOT_MINE;
-        tok[n++] = (char)b;
-        tok[n] = '\0';
-        if (method_match(tok, n) == 0) return PK_PARSE_NOT_MINE;
+        if (b == ' ') {
+            if (n == 0 || method_match(tok, n) != 2) return PK_PARSE_NOT_MINE;
+            memcpy(method, tok, n);
+            method[n] = '\0';
+            return PK_PARSE_OK;
+        }
+        if (++n >= HTTP_METHOD_BUF || !method_byte(b)) return PK_PARSE_NOT_MINE;
     }
-    if (n == 0 || method_match(tok, n) != 2) return PK_PARSE_NOT_MINE;
-    memcpy(method, tok, n + 1);
-    return PK_PARSE_OK;
+    return n == 0 || method_match(tok, n) ? PK_PARSE_NEED_MORE : PK_PARSE_NOT_MINE;
 }
 
 /* ---- host ---------------------------------------------------------------- */
@@ -222,10 +234,11 @@ static void put_origin(obuf *o, const char *scheme, const host_parts *h) {
 /* ---- request target -------------------------------------------------------- */
 
 static void put_bytes(obuf *o, pk_reader v, bool lowercase) {
-    while (rd_left(&v) > 0) {
-        uint8_t b = rd_u8(&v);
-        ob_putc(o, lowercase ? lower(b) : (char)b);
+    if (!lowercase) {
+        ob_write(o, rd_ptr(&v), rd_left(&v));
+        return;
     }
+    while (rd_left(&v) > 0) ob_putc(o, lower(rd_u8(&v)));
 }
 
 /* True when target starts with an alphabetic scheme and "://". */
@@ -295,12 +308,7 @@ static bool target_ok(pk_reader t) {
     return true;
 }
 
-static long find_last(pk_reader v, uint8_t c) {
-    long last = -1;
-    for (long i = 0; rd_left(&v) > 0; i++)
-        if (rd_u8(&v) == c) last = i;
-    return last;
-}
+static long find_last(pk_reader v, uint8_t c) { return rd_find_last(&v, c); }
 
 static bool version_ok(pk_reader v) {
     static const char k[] = "HTTP/1.";
@@ -396,6 +404,19 @@ static pk_parse_result finish(pk_reader target, const hdr_state *hs,
     return PK_PARSE_OK;
 }
 
+/* Everything but the text buffers, which are NUL-terminated at length 0. */
+static void clear_request(pk_http_request *out) {
+    out->host[0] = '\0';
+    out->host_len = 0;
+    out->has_host = false;
+    out->url[0] = '\0';
+    out->url_len = 0;
+    out->url_truncated = false;
+    out->header_len = 0;
+    out->content_length = 0;
+    out->chunked = false;
+}
+
 pk_parse_result pk_http_parse_request(const uint8_t *stream, size_t len,
                                       pk_http_request *out, pk_http_stats *st) {
     bool capped = len >= PK_HTTP_MAX_HEADER;
@@ -405,7 +426,7 @@ pk_parse_result pk_http_parse_request(const uint8_t *stream, size_t len,
     char method[sizeof out->method] = "";
     pk_parse_result res = read_method(r, method);
     if (res != PK_PARSE_OK) return res;     /* most streams: no request at all */
-    memset(out, 0, sizeof *out);
+    clear_request(out);
     memcpy(out->method, method, sizeof method);
     if (!next_line(&r, &line)) {
         if (!capped) return PK_PARSE_NEED_MORE;

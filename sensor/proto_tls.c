@@ -10,6 +10,7 @@
  */
 #include "proto_tls.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "reader.h"
@@ -212,6 +213,13 @@ static void finish_hello(hello_ctx *c, bool quic, pk_tls_stats *st) {
     if (o->fp_truncated) st->lists_truncated++;
 }
 
+/* Everything before the fields is small; the fields' lists (1.5 KiB) are
+ * emptied, not wiped. */
+static void clear_hello(pk_tls_hello *out) {
+    memset(out, 0, offsetof(pk_tls_hello, fields));
+    pk_tls_fields_clear(&out->fields);
+}
+
 pk_parse_result pk_tls_parse_handshake(const uint8_t *msg, size_t len,
                                        bool quic, pk_tls_hello *out,
                                        pk_tls_stats *st) {
@@ -228,15 +236,12 @@ pk_parse_result pk_tls_parse_handshake(const uint8_t *msg, size_t len,
     if (rd_left(&r) < hlen) return PK_PARSE_NEED_MORE;
     pk_reader body = rd_sub(&r, hlen);
 
-    hello_ctx c;
-    memset(&c, 0, sizeof c);
-    memset(out, 0, sizeof *out);
-    c.out = out;
-    c.f = &out->fields;
+    hello_ctx c = {.f = &out->fields, .out = out};
+    clear_hello(out);
     hello_err e = read_hello_body(&body, &c);
     if (e != HE_NONE) {
         count_error(e, st);
-        memset(out, 0, sizeof *out);
+        clear_hello(out);
         return PK_PARSE_MALFORMED;
     }
     finish_hello(&c, quic, st);
@@ -276,6 +281,10 @@ pk_parse_result pk_tls_parse_stream(const uint8_t *stream, size_t len,
         uint16_t rlen = 0;
         pk_parse_result res = record_header(&r, first, &rlen, st);
         if (res != PK_PARSE_OK) return res;
+        if (first && rd_left(&r) >= rlen) {   /* the usual case: no copy */
+            res = pk_tls_parse_handshake(rd_ptr(&r), rlen, false, out, st);
+            if (res != PK_PARSE_NEED_MORE) return res;
+        }
         size_t avail = rlen < rd_left(&r) ? rlen : rd_left(&r);
         size_t room = sizeof buf - have;
         size_t n = avail < room ? avail : room;

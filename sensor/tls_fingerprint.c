@@ -91,9 +91,19 @@ bool pk_tls_is_grease(uint16_t v) {
     return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
-void pk_tls_list_push(pk_tls_list *l, uint16_t v) {
-    if (l->n < PK_TLS_LIST_MAX) l->v[l->n++] = v;
-    if (l->total < UINT32_MAX) l->total++;
+void pk_tls_fields_clear(pk_tls_fields *f) {
+    pk_tls_list *all[] = {&f->ciphers, &f->exts, &f->groups,
+                          &f->point_formats, &f->sig_algs, &f->versions};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        all[i]->n = 0;
+        all[i]->total = 0;
+    }
+    f->legacy_version = 0;
+    f->has_sni_ext = false;
+    f->has_alpn = false;
+    f->alpn_len = 0;
+    f->alpn_first = 0;
+    f->alpn_last = 0;
 }
 
 bool pk_tls_fields_truncated(const pk_tls_fields *f) {

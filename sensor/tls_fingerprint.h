@@ -48,7 +48,13 @@ typedef struct pk_tls_fields {
 bool pk_tls_is_grease(uint16_t v);
 
 /* Appends v to l (kept while there is room, always counted). */
-void pk_tls_list_push(pk_tls_list *l, uint16_t v);
+static inline void pk_tls_list_push(pk_tls_list *l, uint16_t v) {
+    if (l->n < PK_TLS_LIST_MAX) l->v[l->n++] = v;
+    if (l->total < UINT32_MAX) l->total++;
+}
+
+/* Empties every list and flag (the lists' storage is left as it was). */
+void pk_tls_fields_clear(pk_tls_fields *f);
 
 /* True when some list held more values than it keeps. */
 bool pk_tls_fields_truncated(const pk_tls_fields *f);
