@@ -96,15 +96,15 @@ static uint32_t probe_v4(const pk_istore *s, uint32_t key, unsigned from,
 }
 
 /* The exact address, then the prefixes longest first; a range of lengths
- * (>= /16, /8../15) is skipped whole when the address's leading bits hold
- * no prefix of it. */
+ * (>= /16, /8../15) is skipped whole when the address's /16 holds (or, for
+ * /8../15, lies in) no prefix of it. */
 static uint32_t match_v4(const pk_istore *s, const uint8_t *addr,
                          uint8_t proto, uint16_t port) {
     uint32_t key = pk_be32(addr);
     uint32_t it = s->v4.n ? find_v4(s, &s->v4, key, proto, port) : NO_ITEM;
     if (it == NO_ITEM && pk_bit(s->wide4, key >> 16))
         it = probe_v4(s, key, 0, s->split4[0], proto, port);
-    if (it == NO_ITEM && pk_bit(s->narrow4, key >> 24))
+    if (it == NO_ITEM && pk_bit(s->narrow4, key >> 16))
         it = probe_v4(s, key, s->split4[0], s->split4[1], proto, port);
     if (it == NO_ITEM)
         it = probe_v4(s, key, s->split4[1], s->nlens4, proto, port);

@@ -163,7 +163,8 @@ static void note_filter(pk_istore *s, const pk_indicator *it, const uint8_t *net
     if (it->family == 4 && len >= 16)
         pk_bit_set(s->wide4, top >> 16);
     else if (it->family == 4 && len >= 8)
-        pk_bit_set(s->narrow4, top >> 24);
+        for (uint32_t b = 0; b < 1u << (16 - len); b++)
+            pk_bit_set(s->narrow4, (top >> 16) + b);
     else if (it->family == 6 && len >= 32)
         pk_bit_set(s->deep6, pk_deep6_bit(net));
     else if (it->family == 6 && len >= 16)

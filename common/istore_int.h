@@ -39,7 +39,8 @@ struct pk_istore {
     /* Prefix filters: a lookup probes a prefix length's table only when
      * the address's leading bits may hold a prefix of that length. */
     uint64_t wide4[1024];     /* bit per /16 holding a v4 prefix >= /16 */
-    uint64_t narrow4[4];      /* bit per /8 holding a v4 prefix /8../15 */
+    uint64_t narrow4[1024];   /* bit per /16 inside a v4 prefix /8../15 (exact:
+                                 such a prefix is a whole number of /16s) */
     uint64_t wide6[1024];     /* bit per /16 holding a v6 prefix /16../31 */
     uint64_t deep6[PK_DEEP6_BITS / 64];   /* bit per hash of the /32 holding
                                              a v6 prefix >= /32 */

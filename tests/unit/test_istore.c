@@ -75,6 +75,18 @@ static void test_addresses(void **state) {
     assert_string_equal(addr_value(s, "2001:db9::1"), "none");
     uint8_t a[16] = {10, 1, 2, 3};
     assert_null(pk_istore_match_addr(s, 5, a, 6, 1, &g_view));
+    pk_istore_free(s);
+    /* /8../15 prefixes are filtered by the /16s they cover: the edges */
+    s = store_from("172.16.0.0/12\n192.168.0.0/15\n10.0.0.0/8\n");
+    assert_string_equal(addr_value(s, "172.16.0.0"), "172.16.0.0/12");
+    assert_string_equal(addr_value(s, "172.31.255.255"), "172.16.0.0/12");
+    assert_string_equal(addr_value(s, "172.32.0.0"), "none");
+    assert_string_equal(addr_value(s, "172.15.255.255"), "none");
+    assert_string_equal(addr_value(s, "192.169.255.1"), "192.168.0.0/15");
+    assert_string_equal(addr_value(s, "192.170.0.1"), "none");
+    assert_string_equal(addr_value(s, "192.167.255.255"), "none");
+    assert_string_equal(addr_value(s, "10.255.255.255"), "10.0.0.0/8");
+    assert_string_equal(addr_value(s, "11.0.0.0"), "none");
     assert_null(pk_istore_match_addr(s, 4, NULL, 6, 1, &g_view));
     assert_null(pk_istore_match_addr(NULL, 4, a, 6, 1, &g_view));
     pk_istore_free(s);
