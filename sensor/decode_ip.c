@@ -29,6 +29,7 @@ typedef struct v4fixed {
     uint8_t version, ihl, proto;
     uint16_t total, id, frag;
     uint8_t src[4], dst[4];
+    uint64_t sum;            /* checksum words of the fixed header, unfolded */
 } v4fixed;
 
 typedef struct v6chain {
@@ -38,28 +39,51 @@ typedef struct v6chain {
     bool reassembled;        /* r holds a rebuilt fragmentable part */
 } v6chain;
 
-/* Reads the fixed IPv4 header from a copy of the cursor. */
-static bool v4_read(pk_reader r, v4fixed *h) {
-    uint8_t vihl = rd_u8(&r);
-    h->version = vihl >> 4;
-    h->ihl = vihl & 0x0f;
-    rd_skip(&r, 1);                        /* TOS */
-    h->total = rd_be16(&r);
-    h->id = rd_be16(&r);
-    h->frag = rd_be16(&r);
-    rd_skip(&r, 1);                        /* TTL */
-    h->proto = rd_u8(&r);
-    rd_skip(&r, 2);                        /* checksum */
-    rd_copy(&r, h->src, 4);
-    rd_copy(&r, h->dst, 4);
-    return rd_ok(&r);
+static uint16_t be16_at(const uint8_t *b) { return (uint16_t)(b[0] << 8 | b[1]); }
+
+/* Ones' complement sum of 4-byte words, folded to 16 bits: the RFC 1071
+ * sum in the host's byte order, which is 0xffff for a valid header in
+ * either order. */
+static uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t n) {
+    for (size_t i = 0; i + 4 <= n; i += 4) {
+        uint32_t w;
+        memcpy(&w, b + i, 4);
+        sum += w;
+    }
+    return sum;
 }
 
-static bool v4_checksum_ok(pk_reader hdr) {
-    uint32_t sum = 0;
-    while (rd_left(&hdr) >= 2) sum += rd_be16(&hdr);
+static uint16_t csum_fold(uint64_t sum) {
     while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return sum == 0xffff;
+    return (uint16_t)sum;
+}
+
+/* Reads the fixed IPv4 header from a copy of the cursor (one bounds check
+ * for the 20 bytes; the fields are read from the local copy). */
+static bool v4_read(pk_reader r, v4fixed *h) {
+    uint8_t b[20];
+    if (!rd_copy(&r, b, sizeof b)) return false;
+    h->version = b[0] >> 4;
+    h->ihl = b[0] & 0x0f;
+    h->total = be16_at(b + 2);
+    h->id = be16_at(b + 4);
+    h->frag = be16_at(b + 6);
+    h->proto = b[9];
+    memcpy(h->src, b + 12, 4);
+    memcpy(h->dst, b + 16, 4);
+    h->sum = csum_add(0, b, sizeof b);
+    return true;
+}
+
+/* hdr: the options after the fixed header (a multiple of 4 bytes). */
+static bool v4_checksum_ok(const v4fixed *h, pk_reader opts) {
+    uint64_t sum = h->sum;
+    while (rd_left(&opts) >= 4) {
+        uint8_t w[4];
+        rd_copy(&opts, w, 4);
+        sum = csum_add(sum, w, 4);
+    }
+    return csum_fold(sum) == 0xffff;
 }
 
 /* Options: EOL ends them, NOP is one byte, others are type, length, data. */
@@ -165,8 +189,8 @@ pk_decode_result pk_dec_ipv4(pk_walk *w, pk_reader *r) {
     if (h.total < hl) return pk_bad(w, PKC_M_IPV4_BAD_TOTAL_LEN);
     if (w->out->ip_count >= PK_MAX_IP_LAYERS) return pk_bad(w, PKC_M_TUNNEL_DEPTH);
     pk_reader hdr = rd_sub(r, hl);
-    if (!v4_checksum_ok(hdr)) pk_count(w, PKC_IPV4_CSUM_BAD);
     rd_skip(&hdr, 20);
+    if (!v4_checksum_ok(&h, hdr)) pk_count(w, PKC_IPV4_CSUM_BAD);
     if (!v4_options_ok(hdr)) return pk_bad(w, PKC_M_IPV4_BAD_OPTION);
     pk_reader body;
     if (!take_body(w, r, h.total - hl, &body))

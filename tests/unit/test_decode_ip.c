@@ -101,6 +101,12 @@ static void test_ipv4_options_and_tcp(void **state) {
     assert_int_equal(p.payload_len, 17);        /* IP payload - 28-byte TCP header */
     assert_memory_equal(p.payload, "GET /x", 6);
     assert_int_equal(ctr(d, "decode.ipv4_checksum_bad"), 0);
+    /* the options are part of the checksum: a changed route pointer is counted */
+    uint8_t *b = copy_of(ipv4_opts_tcp, sizeof ipv4_opts_tcp);
+    b[24] = 0x08;
+    assert_int_equal(dec(d, 101, b, sizeof ipv4_opts_tcp, &p), PK_DECODE_OK);
+    assert_int_equal(ctr(d, "decode.ipv4_checksum_bad"), 1);
+    free(b);
     pk_decoder_free(d);
 }
 
