@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
 
 typedef struct flow_slot {
     uint32_t idx1;                 /* flow index + 1, 0 = empty */
@@ -35,6 +37,8 @@ struct pk_flow_table {
     uint32_t never_used;           /* entries [never_used, capacity) untouched */
     uint32_t clock_hand;           /* next entry the eviction clock checks */
     uint32_t sweep_hand;           /* next entry the idle sweep checks */
+    uint64_t seed;                 /* of the index's hash: random per table, so
+                                    * nobody can aim many flows at one slot run */
     int64_t idle_usec;
     pk_stream_pool *pool;          /* window buffers of all streams */
     pk_flow_stats st;
@@ -61,6 +65,16 @@ static void *table_map(size_t n) {
     madvise(p, n, MADV_HUGEPAGE);
 #endif
     return p;
+}
+
+static uint64_t table_seed(const pk_flow_table *t) {
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uint64_t)(uintptr_t)t;
+    }
+    return seed;
 }
 
 static uint32_t pow2_at_least(uint32_t n) {
@@ -93,6 +107,7 @@ pk_flow_table *pk_flow_table_new(const pk_flow_config *cfg) {
         return NULL;
     }
     t->idle_usec = (int64_t)cfg->idle_timeout_s * 1000000;
+    t->seed = table_seed(t);
     t->pool = pk_stream_pool_new(cfg->stream_buffers);
     if (!t->pool) {
         pk_flow_table_free(t);
@@ -120,6 +135,12 @@ static inline uint64_t mix64(uint64_t x) {
     x *= 0xc4ceb9fe1a85ec53ULL;
     x ^= x >> 33;
     return x;
+}
+
+/* The two halves of a 128-bit product, folded. */
+static inline uint64_t mum(uint64_t x, uint64_t y) {
+    __uint128_t r = (__uint128_t)x * y;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
 static inline uint64_t load64(const uint8_t *p) {
@@ -156,11 +177,29 @@ static inline int addr_cmp(const uint8_t *a, const uint8_t *b, size_t alen) {
     return (x > y) - (x < y);
 }
 
+/* The key's hash under seed: three independent 64x64->128 multiplies
+ * folded (as wyhash mixes), then one finalizer: short dependency chains,
+ * well spread. Read from the key's parts, not from a key just written
+ * (wide reads of fresh narrow stores stall). */
+static inline uint64_t key_hash(const uint8_t *a, const uint8_t *b, uint64_t tail,
+                                uint64_t seed) {
+    uint64_t h = mum(load64(a) ^ seed ^ 0xa0761d6478bd642fULL,
+                     load64(a + 8) ^ 0xe7037ed1a0b428dbULL) ^
+                 mum(load64(b) ^ seed ^ 0x8ebc6af09c88c6e3ULL,
+                     load64(b + 8) ^ 0x589965cc75374cc3ULL) ^
+                 mum(tail ^ seed ^ 0x1d8e4e27c47d124fULL, 0x9e3779b97f4a7c15ULL);
+    return mix64(h);
+}
+
+static inline uint64_t key_tail(uint16_t port_a, uint16_t port_b, uint16_t vlan,
+                                uint8_t family, uint8_t proto) {
+    return (uint64_t)port_a | (uint64_t)port_b << 16 | (uint64_t)vlan << 32 |
+           (uint64_t)family << 48 | (uint64_t)proto << 56;
+}
+
 /* Builds the canonical key and its hash; returns 1 when the packet goes
- * from b to a. The hash is taken from the packet's fields, not read back
- * from the key just written (wide reads of fresh narrow stores stall). The
- * decoder zeroes the unused 12 bytes of an IPv4 address. */
-static int make_key(const pk_packet *p, pk_flow_key *k, uint64_t *hash) {
+ * from b to a. The decoder zeroes the unused 12 bytes of an IPv4 address. */
+static int make_key(const pk_packet *p, uint64_t seed, pk_flow_key *k, uint64_t *hash) {
     const pk_ip_pair *ip = pk_packet_inner_ip(p);
     size_t alen = ip->family == 6 ? 16 : 4;
     uint16_t sport = p->sport, dport = p->dport;
@@ -180,13 +219,7 @@ static int make_key(const pk_packet *p, pk_flow_key *k, uint64_t *hash) {
     k->vlan = vlan;
     k->family = ip->family;
     k->proto = p->proto;
-    uint64_t h = mix64(load64(a) ^ 0x9e3779b97f4a7c15ULL);
-    h = mix64(h ^ load64(a + 8));
-    h = mix64(h ^ load64(b));
-    h = mix64(h ^ load64(b + 8));
-    uint64_t tail = (uint64_t)port_a | (uint64_t)port_b << 16 | (uint64_t)vlan << 32 |
-                    (uint64_t)ip->family << 48 | (uint64_t)p->proto << 56;
-    *hash = mix64(h ^ tail);
+    *hash = key_hash(a, b, key_tail(port_a, port_b, vlan, ip->family, p->proto), seed);
     return swapped;
 }
 
@@ -288,14 +321,17 @@ static uint32_t take_entry(pk_flow_table *t, int64_t now) {
 }
 
 static void flow_init(pk_flow_table *t, pk_flow *f, const pk_flow_key *k,
-                      const pk_packet *p, int swapped, uint64_t h) {
+                      const pk_packet *p, int swapped) {
     f->key = *k;
     f->in_use = 1;
     f->referenced = 1;             /* a new flow is not the next to go */
     f->first_ts = p->ts_usec;
     f->initiator_is_a = !swapped;
-    /* EVE consumers parse flow_id as a JSON number: keep it within 2^53. */
-    f->flow_id = (mix64(h ^ (uint64_t)p->ts_usec) & ((1ULL << 51) - 1)) | 1;
+    /* The same in every run (the index's hash is seeded per table). EVE
+     * consumers parse flow_id as a JSON number: keep it within 2^53. */
+    uint64_t same = key_hash(k->addr_a, k->addr_b,
+                             key_tail(k->port_a, k->port_b, k->vlan, k->family, k->proto), 0);
+    f->flow_id = (mix64(same ^ (uint64_t)p->ts_usec) & ((1ULL << 51) - 1)) | 1;
     if (p->proto == 1 || p->proto == 58) {
         f->icmp_type = p->icmp_type;
         f->icmp_code = p->icmp_code;
@@ -304,8 +340,8 @@ static void flow_init(pk_flow_table *t, pk_flow *f, const pk_flow_key *k,
     t->st.active++;
 }
 
-void pk_flow_probe_make(const pk_packet *p, pk_flow_probe *pr) {
-    pr->swapped = make_key(p, &pr->key, &pr->hash);
+void pk_flow_probe_make(const pk_flow_table *t, const pk_packet *p, pk_flow_probe *pr) {
+    pr->swapped = make_key(p, t->seed, &pr->key, &pr->hash);
 }
 
 void pk_flow_prefetch_slot(const pk_flow_table *t, const pk_flow_probe *pr) {
@@ -354,7 +390,7 @@ pk_flow *pk_flow_lookup_probe(pk_flow_table *t, const pk_flow_probe *pr,
     }
     uint32_t idx1 = take_entry(t, now);     /* may move slots: find ours after */
     f = &t->flows[idx1 - 1];
-    flow_init(t, f, &pr->key, p, pr->swapped, pr->hash);
+    flow_init(t, f, &pr->key, p, pr->swapped);
     f->last_ts = now;
     f->hash = h;
     t->slots[free_slot(t, h)] = (flow_slot){idx1, h};
@@ -365,7 +401,7 @@ pk_flow *pk_flow_lookup_probe(pk_flow_table *t, const pk_flow_probe *pr,
 pk_flow *pk_flow_lookup(pk_flow_table *t, const pk_packet *p, int *dir,
                         bool *created) {
     pk_flow_probe pr;
-    pk_flow_probe_make(p, &pr);
+    pk_flow_probe_make(t, p, &pr);
     return pk_flow_lookup_probe(t, &pr, p, dir, created);
 }
 

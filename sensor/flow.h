@@ -95,7 +95,7 @@ pk_flow *pk_flow_lookup(pk_flow_table *t, const pk_packet *p, int *dir,
  * prefetch its index slot, then (once that is in cache) prefetch the flow
  * it points to, then look each up. The prefetches are hints:
  * lookups give the same answers without them. */
-void pk_flow_probe_make(const pk_packet *p, pk_flow_probe *pr);
+void pk_flow_probe_make(const pk_flow_table *t, const pk_packet *p, pk_flow_probe *pr);
 void pk_flow_prefetch_slot(const pk_flow_table *t, const pk_flow_probe *pr);
 /* Returns false when no flow has this hash: the packet will start one. */
 bool pk_flow_prefetch_flow(const pk_flow_table *t, const pk_flow_probe *pr);

@@ -106,7 +106,7 @@ void pk_sensor_packet(pk_sensor *s, const uint8_t *data, uint32_t caplen,
     count_frame(s, wire_len, r);
     if (r == PK_DECODE_OK) {
         pk_flow_probe pr;
-        pk_flow_probe_make(&p, &pr);
+        pk_flow_probe_make(s->flows, &p, &pr);
         after_decode(s, &p, &pr, gen);
     }
     /* Quiescent point: nothing of the store is referenced past here. */
@@ -142,7 +142,7 @@ static void decode_next(pk_sensor *s, pk_pipeline *pl, const pk_frame *fr) {
     a->r = pk_decode_packet(s->decoder, s->linktype, fr->data, fr->caplen,
                             fr->wire_len, fr->ts_usec, &a->p);
     if (a->r != PK_DECODE_OK) return;
-    pk_flow_probe_make(&a->p, &a->pr);
+    pk_flow_probe_make(s->flows, &a->p, &a->pr);
     pk_flow_prefetch_slot(s->flows, &a->pr);
     if (a->p.reassembled) pl->held = true;
 }

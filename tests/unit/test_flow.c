@@ -1,5 +1,6 @@
 /* test_flow.c - the flow table: both directions find one flow, Community
- * ID computed at creation, memory bound respected under a flood of distinct
+ * ID computed at creation, the index hash seeded per table with flow_id
+ * the same in every run, memory bound respected under a flood of distinct
  * flows (eviction counted), idle expiry, per-flow alert suppression. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -62,6 +63,26 @@ static void test_both_directions_one_flow(void **state) {
     pk_flow_community_id(fb, cid);
     assert_string_equal(cid, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
     pk_flow_table_free(t);
+}
+
+/* The index's hash is seeded per table (nobody can aim flows at one run
+ * of slots), while flow_id stays a function of the key and start time. */
+static void test_hash_seeded_flow_id_stable(void **state) {
+    (void)state;
+    pk_flow_table *t1 = small_table(1000, 60), *t2 = small_table(1000, 60);
+    pk_packet a = tcp_packet(0x80e86e78, 34855, 0x4223facc, 80, 1000000);
+    pk_flow_probe p1, p2;
+    pk_flow_probe_make(t1, &a, &p1);
+    pk_flow_probe_make(t2, &a, &p2);
+    assert_true(p1.hash != p2.hash);          /* equal with chance 2^-64 */
+    int d1, d2;
+    bool c1, c2;
+    pk_flow *f1 = pk_flow_lookup(t1, &a, &d1, &c1);
+    pk_flow *f2 = pk_flow_lookup(t2, &a, &d2, &c2);
+    assert_true(c1 && c2);
+    assert_true(f1->flow_id == f2->flow_id);
+    pk_flow_table_free(t1);
+    pk_flow_table_free(t2);
 }
 
 static uint64_t counter_value;
@@ -172,6 +193,7 @@ static void test_alert_suppression_per_indicator(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_both_directions_one_flow),
+        cmocka_unit_test(test_hash_seeded_flow_id_stable),
         cmocka_unit_test(test_flood_stays_bounded),
         cmocka_unit_test(test_idle_flows_expire),
         cmocka_unit_test(test_eviction_spares_recently_seen),
