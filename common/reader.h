@@ -122,6 +122,19 @@ static inline bool rd_copy(pk_reader *r, void *dst, size_t n) {
     return s != NULL;
 }
 
+/* Reads the big-endian 16-bit values that fill the bytes left (an odd last
+ * byte stays unread), keeping the first `keep` of them in dst; returns how
+ * many were read. One bounds check for the whole run. */
+static inline size_t rd_be16_run(pk_reader *r, uint16_t *dst, size_t keep) {
+    size_t n = r->left / 2;
+    if (keep > n) keep = n;
+    for (size_t i = 0; i < keep; i++)
+        dst[i] = (uint16_t)(r->p[2 * i] << 8 | r->p[2 * i + 1]);
+    r->p += 2 * n;
+    r->left -= 2 * n;
+    return n;
+}
+
 /* A sub-reader over the next n bytes (advances the parent past them). When
  * fewer than n are left the child gets what is left and both are flagged. */
 static inline pk_reader rd_sub(pk_reader *r, size_t n) {

@@ -49,7 +49,7 @@ static bool read_u16_vector(pk_reader *ext, bool len8, pk_tls_list *l) {
     size_t n = len8 ? rd_u8(ext) : rd_be16(ext);
     if (n & 1) return false;
     pk_reader v = rd_sub(ext, n);
-    while (rd_left(&v) >= 2) pk_tls_list_push(l, rd_be16(&v));
+    pk_tls_list_read(l, &v);
     return rd_ok(ext) && rd_ok(&v) && rd_left(ext) == 0;
 }
 
@@ -187,7 +187,7 @@ static hello_err read_hello_body(pk_reader *r, hello_ctx *c) {
     uint16_t cs_len = rd_be16(r);
     if (cs_len & 1) return HE_HANDSHAKE;
     pk_reader cs = rd_sub(r, cs_len);
-    while (rd_left(&cs) >= 2) pk_tls_list_push(&c->f->ciphers, rd_be16(&cs));
+    pk_tls_list_read(&c->f->ciphers, &cs);
     rd_skip(r, rd_u8(r));                          /* compression methods */
     if (!rd_ok(r) || (c->f->legacy_version >> 8) != 3) return HE_HANDSHAKE;
     return read_extensions(r, c);

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reader.h"
+
 #define PK_TLS_LIST_MAX 128   /* values kept per list; more are counted */
 #define PK_JA3_LEN 32         /* hex md5 */
 #define PK_JA4_LEN 36         /* "t13d1516h2_8daaf6152771_e5627efa2ab1" */
@@ -51,6 +53,14 @@ bool pk_tls_is_grease(uint16_t v);
 static inline void pk_tls_list_push(pk_tls_list *l, uint16_t v) {
     if (l->n < PK_TLS_LIST_MAX) l->v[l->n++] = v;
     if (l->total < UINT32_MAX) l->total++;
+}
+
+/* Appends every 16-bit value v holds (see rd_be16_run). */
+static inline void pk_tls_list_read(pk_tls_list *l, pk_reader *v) {
+    size_t room = (size_t)(PK_TLS_LIST_MAX - l->n);
+    size_t n = rd_be16_run(v, l->v + l->n, room);
+    l->n = (uint16_t)(l->n + (n < room ? n : room));
+    l->total = n > UINT32_MAX - l->total ? UINT32_MAX : l->total + (uint32_t)n;
 }
 
 /* Empties every list and flag (the lists' storage is left as it was). */

@@ -415,6 +415,10 @@ static void test_caps_flagged(void **state) {
     assert_int_equal(h.sni_len, PK_TLS_SNI_MAX);
     assert_int_equal(strlen(h.sni), PK_TLS_SNI_MAX);
     assert_true(h.fp_truncated);
+    assert_int_equal(h.fields.ciphers.n, PK_TLS_LIST_MAX);   /* kept */
+    assert_int_equal(h.fields.ciphers.total, 200);            /* counted */
+    assert_int_equal(h.fields.ciphers.v[0], 0xc000);
+    assert_int_equal(h.fields.ciphers.v[PK_TLS_LIST_MAX - 1], 0xc07f);
     assert_int_equal(st.sni_truncated, 1);
     assert_int_equal(st.lists_truncated, 1);
     assert_memory_equal(h.ja4, "t12d9901", 8);  /* count capped at 99 */
