@@ -116,11 +116,14 @@ void pk_capture_close(pk_capture *c) {
     c->file_buf = NULL;
 }
 
-/* Hands the gathered frames to the packet path. */
+/* Hands the gathered frames to the packet path, then serves the caller's
+ * tick (signals, reloads): once per batch, not per frame. */
 static void flush(pk_capture_loop *l) {
-    if (!l->batch->n) return;
-    pk_sensor_batch(l->sensor, l->batch);
-    pk_batch_clear(l->batch);
+    if (l->batch->n) {
+        pk_sensor_batch(l->sensor, l->batch);
+        pk_batch_clear(l->batch);
+    }
+    if (l->tick) l->tick(l->tick_ctx);
 }
 
 /* Sleeps until this packet's place on the capture's own time line. While it
@@ -205,7 +208,6 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *da
             pk_sensor_packet(l->sensor, data, h->caplen, h->len, ts);
     }
     if (pk_batch_full(l->batch)) flush(l);
-    if (l->tick) l->tick(l->tick_ctx);
     if (l->sig->stop) pcap_breakloop(l->cap->pcap);
 }
 
@@ -252,7 +254,6 @@ static int run_pass(pk_capture *c, pk_sensor *s, pk_batch *b, pk_capture_signals
         if (!c->live && n == 0) break;            /* end of file */
         if (n == 0) {
             pk_sensor_idle(s);                    /* a quiescent point */
-            if (tick) tick(tick_ctx);
             if (wait_readable(c) != 0) return read_error(c, s);
         }
     }
