@@ -23,6 +23,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#define PK_FLOW_VICTIMS 16
+
 typedef struct flow_slot {
     uint32_t idx1;                 /* flow index + 1, 0 = empty */
     uint32_t hash;                 /* its pk_flow.hash: probe start and tag */
@@ -36,6 +38,8 @@ struct pk_flow_table {
     uint32_t free_head;            /* chain of freed entries via free_next */
     uint32_t never_used;           /* entries [never_used, capacity) untouched */
     uint32_t clock_hand;           /* next entry the eviction clock checks */
+    uint32_t victims[PK_FLOW_VICTIMS];   /* chosen by the clock, not yet evicted */
+    uint32_t victim_head, victim_count;
     uint32_t sweep_hand;           /* next entry the idle sweep checks */
     uint64_t seed;                 /* of the index's hash: random per table, so
                                     * nobody can aim many flows at one slot run */
@@ -284,27 +288,44 @@ static void sweep_idle(pk_flow_table *t, int64_t now) {
     }
 }
 
-/* The eviction clock (the table is full, so every entry is in use): a flow
- * seen since the hand last passed gets a second chance. Each pass clears
- * the bits it skips, so the hand stops within one turn. */
-static void evict_one(pk_flow_table *t, int64_t now) {
+/* The eviction clock (the table is full): a flow seen since the hand last
+ * passed gets a second chance; the first that was not (or one idle past
+ * the timeout) is chosen. Each pass clears the bits it skips, so the hand
+ * stops within two turns. The chosen flow's index slot is prefetched: it
+ * is evicted PK_FLOW_VICTIMS new flows later, when the line has arrived. */
+static bool choose_victim(pk_flow_table *t, int64_t now) {
     for (uint32_t steps = 0; steps <= 2 * t->capacity; steps++) {
         uint32_t i = t->clock_hand;
         t->clock_hand = i + 1 < t->capacity ? i + 1 : 0;
         pk_flow *f = &t->flows[i];
         if (!f->in_use) continue;
-        if (is_idle(t, f, now)) {
-            t->st.expired++;
-        } else if (f->referenced) {
+        if (f->referenced && !is_idle(t, f, now)) {
             f->referenced = 0;
             continue;
-        } else {
-            t->st.evicted++;
         }
+        t->victims[(t->victim_head + t->victim_count++) % PK_FLOW_VICTIMS] = i;
+        __builtin_prefetch(&t->slots[f->hash & t->slot_mask], 1);
+        return true;
+    }
+    return false;
+}
+
+/* Evicts the oldest chosen victim still fit to go: one seen again since it
+ * was chosen keeps its place (a second chance), one already gone is
+ * skipped. */
+static void evict_one(pk_flow_table *t, int64_t now) {
+    for (uint32_t tries = 0; tries <= 2 * t->capacity + PK_FLOW_VICTIMS; tries++) {
+        while (t->victim_count < PK_FLOW_VICTIMS && choose_victim(t, now)) {}
+        if (!t->victim_count) return;
+        uint32_t i = t->victims[t->victim_head];
+        t->victim_head = (t->victim_head + 1) % PK_FLOW_VICTIMS;
+        t->victim_count--;
+        pk_flow *f = &t->flows[i];
+        bool idle = f->in_use && is_idle(t, f, now);
+        if (!f->in_use || (f->referenced && !idle)) continue;
+        if (idle) t->st.expired++;
+        else t->st.evicted++;
         flow_remove(t, i + 1);
-        /* the hand's next flow is likely the next to go: fetch its slot */
-        const pk_flow *next = &t->flows[t->clock_hand];
-        if (next->in_use) __builtin_prefetch(&t->slots[next->hash & t->slot_mask], 1);
         return;
     }
 }
