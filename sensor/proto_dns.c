@@ -68,6 +68,51 @@ static name_err put_label(pk_reader *label, name_out *o) {
     return NE_OK;
 }
 
+/* ---- names: the fast path ------------------------------------------------
+ * Most labels need no escape: each is copied whole (rd_copy) and mapped in
+ * place through k_label_map. A name with a byte to escape, or any error, is
+ * decoded again byte by byte above, so both paths give the same name and
+ * the same error. */
+
+/* A label byte as put_label_byte writes it when it needs no escape
+ * (upper case lowered), else 0. */
+static const uint8_t k_label_map[256] = {
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,   /* 0x00 */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,   /* 0x08 */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,   /* 0x10 */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,   /* 0x18 */
+    0x00, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27,   /* 0x20 */
+    0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x00, 0x2f,   /* 0x28 */
+    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37,   /* 0x30 */
+    0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,   /* 0x38 */
+    0x40, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67,   /* 0x40 */
+    0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,   /* 0x48 */
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77,   /* 0x50 */
+    0x78, 0x79, 0x7a, 0x5b, 0x00, 0x5d, 0x5e, 0x5f,   /* 0x58 */
+    0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67,   /* 0x60 */
+    0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,   /* 0x68 */
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77,   /* 0x70 */
+    0x78, 0x79, 0x7a, 0x7b, 0x7c, 0x7d, 0x7e, 0x00,   /* 0x78 */
+    /* 0x80 and above: 0 */
+};
+
+/* Appends the next n bytes of r (there are n) as a label, unterminated;
+ * false when the name would be too long or a byte needs an escape. */
+static bool put_raw_label(pk_reader *r, size_t n, name_out *o) {
+    size_t sep = o->len > 0;
+    if (o->len + sep + n > DNS_PRES_NAME_MAX) return false;
+    char *d = o->buf + o->len + sep;
+    o->buf[o->len] = '.';        /* the first label (n > 0) writes over it */
+    rd_copy(r, d, n);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = k_label_map[(uint8_t)d[i]];
+        if (c == 0) return false;
+        d[i] = (char)c;
+    }
+    o->len += sep + n;
+    return true;
+}
+
 /* Checks a compression pointer at ptr_off to target, given the previous
  * target (SIZE_MAX before the first jump). */
 static name_err check_pointer(size_t ptr_off, size_t target, size_t prev,
@@ -79,9 +124,10 @@ static name_err check_pointer(size_t ptr_off, size_t target, size_t prev,
 }
 
 /* Reads a possibly compressed name starting at r (a reader over msg); r is
- * left after the name's in-line part. */
+ * left after the name's in-line part. raw: labels as put_raw_label puts
+ * them, failing on a byte to escape; else byte by byte (put_label). */
 static name_err read_name(const uint8_t *msg, size_t len, pk_reader *r,
-                          name_out *o) {
+                          name_out *o, bool raw) {
     pk_reader cur = *r;
     bool jumped = false;
     size_t prev = SIZE_MAX;
@@ -106,6 +152,11 @@ static name_err read_name(const uint8_t *msg, size_t len, pk_reader *r,
         o->wire += (size_t)b + 1;
         if (o->wire > DNS_WIRE_NAME_MAX) return NE_TOO_LONG;
         if (b == 0) break;
+        if (raw) {
+            if (!rd_has(&cur, b)) return NE_SHORT;
+            if (!put_raw_label(&cur, b, o)) return NE_TOO_LONG;
+            continue;
+        }
         pk_reader label = rd_sub(&cur, b);
         if (!rd_ok(&cur)) return NE_SHORT;
         name_err e = put_label(&label, o);
@@ -118,8 +169,15 @@ static name_err read_name(const uint8_t *msg, size_t len, pk_reader *r,
 static name_err read_question(const uint8_t *msg, size_t len, pk_reader *r,
                               pk_dns_question *q) {
     name_out o = {q->name, 0, 0};
-    q->name[0] = '\0';
-    name_err e = read_name(msg, len, r, &o);
+    pk_reader start = *r;
+    name_err e = read_name(msg, len, r, &o, true);
+    q->name[o.len] = '\0';
+    if (e != NE_OK) {                         /* again, byte by byte */
+        o = (name_out){q->name, 0, 0};
+        q->name[0] = '\0';
+        *r = start;
+        e = read_name(msg, len, r, &o, false);
+    }
     q->name_len = (uint16_t)o.len;
     if (e != NE_OK) return e;
     q->qtype = rd_be16(r);

@@ -288,6 +288,53 @@ static void test_root_and_escapes(void **state) {
     assert_string_equal(q.q[0].name, "a\\000b");
 }
 
+/* Names are first copied label by label and decoded again byte by byte
+ * when a label needs an escape: a plain label then an escaped one, an
+ * escape reached through a pointer, upper case, and the 253-character
+ * limit with and without escapes. */
+static void test_plain_then_escaped(void **state) {
+    (void)state;
+    pk_dns_query q;
+    pk_dns_stats st = {0};
+    static const uint8_t mixed[] = {HDR(1), 0x03, 'W', 'w', 'W', 0x04, 'a', 0x7f, 'B', '\\',
+                                    0x02, 'C', 'o', 0x00, 0x00, 0x01, 0x00, 0x01};
+    assert_int_equal(parse_copy(mixed, sizeof mixed, false, &q, &st), PK_PARSE_OK);
+    assert_string_equal(q.q[0].name, "www.a\\127b\\092.co");
+    assert_int_equal(q.q[0].name_len, strlen("www.a\\127b\\092.co"));
+    static const uint8_t ptr[] = {HDR(2),
+        /* q1 at 12: "x y.Org" */
+        0x03, 'x', ' ', 'y', 0x03, 'O', 'r', 'g', 0x00, 0x00, 0x01, 0x00, 0x01,
+        /* q2: "Abc" + pointer to q1 */
+        0x03, 'A', 'b', 'c', 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01};
+    assert_int_equal(parse_copy(ptr, sizeof ptr, false, &q, &st), PK_PARSE_OK);
+    assert_string_equal(q.q[0].name, "x\\032y.org");
+    assert_string_equal(q.q[1].name, "abc.x\\032y.org");
+    /* 63, 63, 63, last: 253 characters with last = 61; an escape ('.')
+     * adds 3, in the first label or the last */
+    static const struct { int last; size_t at; pk_parse_result r; size_t len; } cases[] = {
+        {61, 0, PK_PARSE_OK, 253}, {61, 1 + 60 + 3 * 64, PK_PARSE_MALFORMED, 0},
+        {58, 1 + 57 + 3 * 64, PK_PARSE_OK, 253}, {58, 1, PK_PARSE_OK, 253},
+        {59, 1, PK_PARSE_MALFORMED, 0}, {59, 0, PK_PARSE_OK, 251},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t b[600];
+        size_t n = long_name(b, 4, 'X');
+        b[12 + 3 * 64] = (uint8_t)cases[i].last;
+        memmove(b + 12 + 3 * 64 + 1 + cases[i].last, b + 12 + 4 * 64, 5);
+        n -= (size_t)(63 - cases[i].last);
+        if (cases[i].at) b[12 + cases[i].at] = '.';
+        pk_dns_stats st2 = {0};
+        assert_int_equal(parse_copy(b, n, false, &q, &st2), cases[i].r);
+        if (cases[i].r == PK_PARSE_OK) {
+            assert_int_equal(q.q[0].name_len, cases[i].len);
+            assert_int_equal(strlen(q.q[0].name), cases[i].len);
+            assert_int_equal(q.q[0].name[0], cases[i].at == 1 ? '\\' : 'x');
+        } else {
+            assert_int_equal(st2.malformed_name_too_long, 1);
+        }
+    }
+}
+
 /* Six questions: four kept, two counted; valid backward pointers. */
 static void test_many_questions(void **state) {
     (void)state;
@@ -386,6 +433,7 @@ int main(void) {
         cmocka_unit_test(test_label_attacks),
         cmocka_unit_test(test_name_lengths),
         cmocka_unit_test(test_root_and_escapes),
+        cmocka_unit_test(test_plain_then_escaped),
         cmocka_unit_test(test_many_questions),
         cmocka_unit_test(test_strict),
         cmocka_unit_test(test_mutations),
