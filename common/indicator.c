@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "bigalloc.h"
+#include "swar.h"
 #include <string.h>
 #include <strings.h>
 
@@ -233,13 +234,27 @@ typedef struct url_out {
     bool ok;
 } url_out;
 
+/* Bytes other than 0x21..0x7e. */
+static inline uint64_t bytes_unprintable(uint64_t x) {
+    return pk_swar_below(x, 0x21) | (~pk_swar_below(x, 0x7f) & PK_SWAR_HIGH);
+}
+
 static void url_put(url_out *o, const char *s, size_t n, bool to_lower) {
     if (!o->ok || n >= o->cap - o->len) {
         o->ok = false;
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        o->p[o->len++] = to_lower ? lower(s[i]) : s[i];
+    char *d = o->p + o->len;
+    o->len += n;
+    if (!to_lower) {
+        memcpy(d, s, n);
+        return;
+    }
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        pk_store_le64(d + i, pk_swar_lower(pk_load_le64(s + i)));
+    for (; i < n; i++)
+        d[i] = lower(s[i]);
 }
 
 /* Length of "scheme://" at the start of s, 0 when there is none. */
@@ -255,13 +270,57 @@ static size_t url_scheme_len(const char *s, size_t n) {
     return i + 3;
 }
 
-static bool url_bytes_ok(const char *s, size_t n) {
+/* Scheme "http://" or "https://" in any case, given its length sl. Only
+ * 'H' and 'h' give 'h' when bit 0x20 is set, and so on. */
+static bool url_scheme_web(const char *s, size_t sl) {
+    if (sl == 0)
+        return true;
+    uint32_t w, http;
+    memcpy(&w, s, 4);
+    memcpy(&http, "http", 4);
+    if ((w | 0x20202020u) != http)
+        return false;
+    return sl == 7 || (sl == 8 && (s[4] | 0x20) == 's');
+}
+
+static bool url_bytes_ok_slow(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c <= 0x20 || c == 0x7f)
             return false;
     }
     return pk_utf8_valid(s, n);
+}
+
+/* No control bytes or spaces, valid UTF-8. Printable ASCII (most URLs) is
+ * checked 8 bytes at a time, the last 8 overlapping the ones before. */
+static bool url_bytes_ok(const char *s, size_t n) {
+    if (n < 8)
+        return url_bytes_ok_slow(s, n);
+    uint64_t bad = bytes_unprintable(pk_load_le64(s + n - 8));
+    for (size_t i = 0; i + 8 <= n; i += 8)
+        bad |= bytes_unprintable(pk_load_le64(s + i));
+    return bad == 0 || url_bytes_ok_slow(s, n);
+}
+
+/* name_char_ok(lower(c)) || c == '.' */
+static const bool k_host_char[256] = {
+    ['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['0' ... '9'] = true,
+    ['-'] = true, ['_'] = true, ['.'] = true,
+};
+
+/* Length of the authority: up to the first '/', '?' or '#'. */
+static size_t url_authority_len(const char *s, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x = pk_load_le64(s + i);
+        uint64_t end = pk_swar_equal(x, '/') | pk_swar_equal(x, '?') | pk_swar_equal(x, '#');
+        if (end)
+            return i + (unsigned)__builtin_ctzll(end) / 8;
+    }
+    while (i < n && s[i] != '/' && s[i] != '?' && s[i] != '#')
+        i++;
+    return i;
 }
 
 /* A host: a name or address of [A-Za-z0-9._-], or [IPv6], then an optional
@@ -276,7 +335,7 @@ static bool url_host_ok(const char *h, size_t n) {
             return false;
         i++;
     } else {
-        while (i < n && (name_char_ok(lower(h[i])) || h[i] == '.'))
+        while (i < n && k_host_char[(unsigned char)h[i]])
             i++;
         if (i == 0)
             return false;
@@ -314,15 +373,11 @@ int pk_url_normalize(const char *in, size_t n, char *out, size_t outcap) {
         return -1;
     url_out o = {out, 0, outcap, true};
     size_t sl = url_scheme_len(in, n);
-    bool web = sl == 7 ? strncasecmp(in, "http://", 7) == 0
-             : sl == 8 ? strncasecmp(in, "https://", 8) == 0 : sl == 0;
-    if (!web)
+    if (!url_scheme_web(in, sl))
         url_put(&o, in, sl, true);
     in += sl;
     n -= sl;
-    size_t alen = 0;
-    while (alen < n && in[alen] != '/' && in[alen] != '?' && in[alen] != '#')
-        alen++;
+    size_t alen = url_authority_len(in, n);
     size_t hlen = url_host_len(in, alen);
     const char *at = memrchr(in, '@', hlen);
     size_t ulen = at ? (size_t)(at - in) + 1 : 0;

@@ -7,6 +7,8 @@
  */
 #include "istore_int.h"
 
+#include "swar.h"
+
 static const char *const field_names[PK_FIELD__COUNT] = {
     [PK_FIELD_IP_SRC] = "ip.src",       [PK_FIELD_IP_DST] = "ip.dst",
     [PK_FIELD_DNS_QUERY] = "dns.query", [PK_FIELD_TLS_SNI] = "tls.sni",
@@ -224,14 +226,23 @@ static size_t trim_name(const char *name, size_t len) {
 #define NAME_BUF 256
 #define NAME_AHEAD 8   /* parent domains whose slots are fetched at once */
 
+/* A name lower-cased, with the offset of each of its dots. */
+typedef struct name_buf {
+    char s[NAME_BUF];
+    uint8_t dots[NAME_BUF];
+    size_t n, ndots;
+} name_buf;
+
 /* The name, then each parent domain (most specific first), among the
- * string keys, skipping label counts no name indicator has. The slots of up
- * to NAME_AHEAD of them are prefetched before any is probed: the probes of
- * one name would otherwise be cache misses one after another. */
-static const pk_indicator *match_suffixes(const pk_istore *s, const char *buf,
-                                          size_t n, unsigned types, uint8_t proto,
+ * string keys, skipping label counts no name indicator has (the count as
+ * pk_label_bit gives it: 31 stands for 31 or more). The slots of up to
+ * NAME_AHEAD of them are prefetched before any is probed: the probes of one
+ * name would otherwise be cache misses one after another. */
+static const pk_indicator *match_suffixes(const pk_istore *s, const name_buf *b,
+                                          unsigned types, uint8_t proto,
                                           uint16_t port, pk_ind_view *out) {
-    unsigned labels = pk_label_bit(buf, n);
+    size_t n = b->n, d = 0;
+    unsigned labels = b->ndots < 30 ? (unsigned)b->ndots + 1 : 31;
     size_t off = 0;
     for (bool more = n > 0; more;) {
         size_t offs[NAME_AHEAD];
@@ -240,26 +251,54 @@ static const pk_indicator *match_suffixes(const pk_istore *s, const char *buf,
         while (k < NAME_AHEAD && more) {
             if (labels >= 31 || (s->name_labels >> labels & 1u)) {
                 offs[k] = off;
-                hashes[k] = pk_str_hash(SC_NAME, buf + off, n - off);
+                hashes[k] = pk_str_hash(SC_NAME, b->s + off, n - off);
                 __builtin_prefetch(&s->strs.slots[pk_itab_first(&s->strs,
                                                      (uint32_t)(hashes[k] >> 32))]);
                 k++;
             }
-            const char *dot = memchr(buf + off, '.', n - off);
-            more = dot != NULL && (size_t)(dot - buf) + 1 < n;
+            more = d < b->ndots && (size_t)b->dots[d] + 1 < n;
             if (more) {
-                off = (size_t)(dot - buf) + 1;
+                off = (size_t)b->dots[d++] + 1;
                 labels -= labels < 31 ? 1 : 0;
             }
         }
         for (int i = 0; i < k; i++) {
-            uint32_t it = find_str_hashed(s, SC_NAME, buf + offs[i], n - offs[i],
+            uint32_t it = find_str_hashed(s, SC_NAME, b->s + offs[i], n - offs[i],
                                           hashes[i], types, proto, port);
             if (it != NO_ITEM)
                 return found(s, it, out);
         }
     }
     return NULL;
+}
+
+/* Lower-cases the 8 bytes of name at i into b (a byte at a time: a high
+ * bit per byte, no carry between bytes) and notes the dots among them,
+ * except the first skip (already noted). */
+static void name_word(name_buf *b, const char *name, size_t i, unsigned skip) {
+    uint64_t x = pk_load_le64(name + i);
+    pk_store_le64(b->s + i, pk_swar_lower(x));
+    uint64_t dots = pk_swar_equal(x, '.') & ~0ull << 8 * skip;
+    for (; dots; dots &= dots - 1)
+        b->dots[b->ndots++] = (uint8_t)(i + (unsigned)__builtin_ctzll(dots) / 8);
+}
+
+/* Lower-cases n bytes of name into b, noting where the dots are: 8 bytes
+ * at a time, the last 8 overlapping the ones before. */
+static void name_copy(name_buf *b, const char *name, size_t n) {
+    size_t i = 0;
+    b->n = n;
+    b->ndots = 0;
+    for (; i + 8 <= n; i += 8)
+        name_word(b, name, i, 0);
+    if (i < n && n >= 8)
+        name_word(b, name, n - 8, (unsigned)(8 - (n - i)));
+    for (; i < n && n < 8; i++) {
+        char c = name[i];
+        b->s[i] = (char)(c + ((unsigned)(c - 'A') < 26u ? 32 : 0));
+        if (c == '.')
+            b->dots[b->ndots++] = (uint8_t)i;
+    }
 }
 
 const pk_indicator *pk_istore_match_name(const pk_istore *s, pk_field field,
@@ -277,13 +316,11 @@ const pk_indicator *pk_istore_match_name(const pk_istore *s, pk_field field,
             return NULL;
         start = (size_t)(dot - name) + 1;
     }
-    char buf[NAME_BUF];
-    size_t n = len - start;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[start + i];
-        buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-    }
-    return s->strs.n ? match_suffixes(s, buf, n, types, proto, port, out) : NULL;
+    if (!s->strs.n)
+        return NULL;
+    name_buf b;
+    name_copy(&b, name + start, len - start);
+    return match_suffixes(s, &b, types, proto, port, out);
 }
 
 static uint32_t match_fingerprint(const pk_istore *s, int cls, const char *v,

@@ -11,6 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The two halves of the 128-bit product a * b, xor-ed: the mixing step of
+ * pk_hash64 (and of the flow table's key hash). */
+static inline uint64_t pk_fold_mul(uint64_t a, uint64_t b) {
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
 /* 64-bit hash of n bytes; different seeds give independent hashes. */
 uint64_t pk_hash64(const void *p, size_t n, uint64_t seed);
 

@@ -23,6 +23,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "strhash.h"
+
 #define PK_FLOW_VICTIMS 16
 
 typedef struct flow_slot {
@@ -141,12 +143,6 @@ static inline uint64_t mix64(uint64_t x) {
     return x;
 }
 
-/* The two halves of a 128-bit product, folded. */
-static inline uint64_t mum(uint64_t x, uint64_t y) {
-    __uint128_t r = (__uint128_t)x * y;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
 static inline uint64_t load64(const uint8_t *p) {
     uint64_t v;
     memcpy(&v, p, sizeof v);
@@ -187,11 +183,11 @@ static inline int addr_cmp(const uint8_t *a, const uint8_t *b, size_t alen) {
  * (wide reads of fresh narrow stores stall). */
 static inline uint64_t key_hash(const uint8_t *a, const uint8_t *b, uint64_t tail,
                                 uint64_t seed) {
-    uint64_t h = mum(load64(a) ^ seed ^ 0xa0761d6478bd642fULL,
+    uint64_t h = pk_fold_mul(load64(a) ^ seed ^ 0xa0761d6478bd642fULL,
                      load64(a + 8) ^ 0xe7037ed1a0b428dbULL) ^
-                 mum(load64(b) ^ seed ^ 0x8ebc6af09c88c6e3ULL,
+                 pk_fold_mul(load64(b) ^ seed ^ 0x8ebc6af09c88c6e3ULL,
                      load64(b + 8) ^ 0x589965cc75374cc3ULL) ^
-                 mum(tail ^ seed ^ 0x1d8e4e27c47d124fULL, 0x9e3779b97f4a7c15ULL);
+                 pk_fold_mul(tail ^ seed ^ 0x1d8e4e27c47d124fULL, 0x9e3779b97f4a7c15ULL);
     return mix64(h);
 }
 

@@ -177,6 +177,32 @@ static void test_url_normalize(void **state) {
     }
     char small[8];
     assert_int_equal(pk_url_normalize("evil.example/", 13, small, sizeof small), -1);
+    /* 8 bytes at a time: every length and offset near a word's edge */
+    expect_url("a.b", "a.b/");
+    expect_url("A.b/?#", "a.b/?");
+    expect_url("AbCdEfG", "abcdefg/");
+    expect_url("AbCdEfGh", "abcdefgh/");
+    expect_url("AbCdEfGhI", "abcdefghi/");
+    expect_url("AbCdEfGhIjKlMnOp", "abcdefghijklmnop/");
+    expect_url("AbCdEfGhIjKlMnOpQ/R", "abcdefghijklmnopq/R");
+    expect_url("ABCDEFGH/", "abcdefgh/");
+    expect_url("ABCDEFG#/", "abcdefg/");
+    expect_url("ABCDEFGHI?x", "abcdefghi/?x");
+    expect_url("abcdefg/\x7f", NULL);
+    expect_url("abcdefgh/\x20", NULL);
+    expect_url("abcdefghijklmno\x01", NULL);
+    expect_url("abcdefghijklmnop/\xC3\xA9", "abcdefghijklmnop/\xC3\xA9");
+    expect_url("abcdefghijklmnop/\xC3", NULL);
+    expect_url("@[]^`{|}~", NULL);
+    expect_url("x.example/@[]^`{|}~", "x.example/@[]^`{|}~");
+    /* schemes: only http and https, in any case, are dropped */
+    expect_url("hTtPs://A.example", "a.example/");
+    expect_url("HTTPS://A.example", "a.example/");
+    expect_url("HTTPX://A.example", "httpx://a.example/");
+    expect_url("hxxp://A.example", "hxxp://a.example/");
+    expect_url("HTTP1://A.example", "http1://a.example/");
+    expect_url("Http+s://A.example", "http+s://a.example/");
+    expect_url("a://B.example", "a://b.example/");
 }
 
 static void check_value(pk_ind_type t, const char *in, const char *out,

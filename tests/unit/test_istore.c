@@ -306,6 +306,34 @@ static void test_scale_against_brute_force(void **state) {
     pk_istore_free(s);
 }
 
+/* Names are lower-cased and their dots found 8 bytes at a time: dots and
+ * upper case at every offset around a word's edge, names of 4 to 28 bytes,
+ * the last word overlapping the one before it. */
+static void test_name_word_edges(void **state) {
+    (void)state;
+    pk_istore *s = store_from("ab.example\nq.zz\n");
+    pk_field dns = PK_FIELD_DNS_QUERY;
+    char name[64];
+    for (size_t pre = 0; pre < 16; pre++) {
+        memset(name, 'X', pre);
+        if (pre > 0)
+            name[pre - 1] = '.';
+        strcpy(name + pre, "AB.Example");
+        assert_string_equal(name_value(s, dns, name), "ab.example");
+        strcpy(name + pre, "aB.exaMPLE.");
+        assert_string_equal(name_value(s, dns, name), "ab.example");
+        strcpy(name + pre, "xab.example");
+        assert_string_equal(name_value(s, dns, name), "none");
+        strcpy(name + pre, "Q.zZ");
+        assert_string_equal(name_value(s, dns, name), "q.zz");
+        if (pre > 0) {
+            name[pre - 1] = 'x';
+            assert_string_equal(name_value(s, dns, name), "none");
+        }
+    }
+    pk_istore_free(s);
+}
+
 static void test_field_names(void **state) {
     (void)state;
     assert_string_equal(pk_field_name(PK_FIELD_IP_SRC), "ip.src");
@@ -323,6 +351,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_name_word_edges),
         cmocka_unit_test(test_exact_values),
         cmocka_unit_test(test_scopes_and_shared_values),
         cmocka_unit_test(test_version),
