@@ -7,6 +7,7 @@
  */
 #include "istore_int.h"
 
+#include "prefetch.h"
 #include "swar.h"
 
 static const char *const field_names[PK_FIELD__COUNT] = {
@@ -143,10 +144,10 @@ void pk_istore_prefetch_addr(const pk_istore *s, int family, const uint8_t *addr
         return;
     if (family == 4 && s->v4.n) {
         uint32_t pos = pk_itab_first(&s->v4, pk_hash_u32(pk_be32(addr)));
-        __builtin_prefetch(&s->v4.slots[pos]);
+        pk_prefetch(&s->v4.slots[pos]);
     } else if (family == 6 && s->v6.n) {
         uint32_t pos = pk_itab_first(&s->v6, (uint32_t)(pk_v6_hash(addr, 128) >> 32));
-        __builtin_prefetch(&s->v6.slots[pos]);
+        pk_prefetch(&s->v6.slots[pos]);
     }
 }
 
@@ -252,7 +253,7 @@ static const pk_indicator *match_suffixes(const pk_istore *s, const name_buf *b,
             if (labels >= 31 || (s->name_labels >> labels & 1u)) {
                 offs[k] = off;
                 hashes[k] = pk_str_hash(SC_NAME, b->s + off, n - off);
-                __builtin_prefetch(&s->strs.slots[pk_itab_first(&s->strs,
+                pk_prefetch(&s->strs.slots[pk_itab_first(&s->strs,
                                                      (uint32_t)(hashes[k] >> 32))]);
                 k++;
             }

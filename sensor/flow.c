@@ -23,6 +23,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "prefetch.h"
 #include "strhash.h"
 
 #define PK_FLOW_VICTIMS 16
@@ -300,7 +301,7 @@ static bool choose_victim(pk_flow_table *t, int64_t now) {
             continue;
         }
         t->victims[(t->victim_head + t->victim_count++) % PK_FLOW_VICTIMS] = i;
-        __builtin_prefetch(&t->slots[f->hash & t->slot_mask], 1);
+        pk_prefetch_w(&t->slots[f->hash & t->slot_mask]);
         return true;
     }
     return false;
@@ -362,7 +363,7 @@ void pk_flow_probe_make(const pk_flow_table *t, const pk_packet *p, pk_flow_prob
 }
 
 void pk_flow_prefetch_slot(const pk_flow_table *t, const pk_flow_probe *pr) {
-    __builtin_prefetch(&t->slots[(uint32_t)pr->hash & t->slot_mask]);
+    pk_prefetch(&t->slots[(uint32_t)pr->hash & t->slot_mask]);
 }
 
 bool pk_flow_prefetch_flow(const pk_flow_table *t, const pk_flow_probe *pr) {
@@ -370,8 +371,8 @@ bool pk_flow_prefetch_flow(const pk_flow_table *t, const pk_flow_probe *pr) {
     for (uint32_t i = h & t->slot_mask; t->slots[i].idx1; i = (i + 1) & t->slot_mask) {
         if (t->slots[i].hash != h) continue;
         const pk_flow *f = &t->flows[t->slots[i].idx1 - 1];
-        __builtin_prefetch(f, 1);
-        __builtin_prefetch(f->dir, 1);
+        pk_prefetch_w(f);
+        pk_prefetch_w(f->dir);
         return true;
     }
     return false;
