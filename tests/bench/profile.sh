@@ -10,8 +10,9 @@
 # packets over 20k flows) from run.sh's full indicator set, and runs
 # valgrind --tool=callgrind on:
 #   - libpcap's empty read loop (the baseline),
-#   - picket-sensor's read loop (pk_capture_run only) with the near-empty and
-#     the full set,
+#   - picket-sensor's read loop with the near-empty and the full set
+#     (collected inside libpcap's pcap_dispatch: link-time optimisation in
+#     the Release build may inline picket's own loop functions),
 #   - picket-sensor on an empty capture with the full set (start-up: the
 #     indicator load and store build, then exit).
 # Prints instructions per packet and the top K (default 25) functions by
@@ -84,7 +85,7 @@ cg --callgrind-out-file="$OUT/cg.empty-loop" "$BUILD/bin/picket-bench-loop" "$CA
 report "$OUT/cg.empty-loop" "libpcap empty read loop" "$PACKETS"
 for set in "$TINY" "$FULL"; do
     name=$(basename "$set" .txt)
-    cg --toggle-collect=pk_capture_run --callgrind-out-file="$OUT/cg.loop-$name" \
+    cg --toggle-collect=pcap_dispatch --callgrind-out-file="$OUT/cg.loop-$name" \
         "$BUILD/bin/picket-sensor" -r "$CAP" -I "$set" -o /dev/null
     report "$OUT/cg.loop-$name" "picket-sensor read loop, $name" "$PACKETS"
 done
