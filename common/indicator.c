@@ -303,12 +303,6 @@ static bool url_bytes_ok(const char *s, size_t n) {
     return bad == 0 || url_bytes_ok_slow(s, n);
 }
 
-/* name_char_ok(lower(c)) || c == '.' */
-static const bool k_host_char[256] = {
-    ['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['0' ... '9'] = true,
-    ['-'] = true, ['_'] = true, ['.'] = true,
-};
-
 /* Length of the authority: up to the first '/', '?' or '#'. */
 static size_t url_authority_len(const char *s, size_t n) {
     size_t i = 0;
@@ -335,7 +329,7 @@ static bool url_host_ok(const char *h, size_t n) {
             return false;
         i++;
     } else {
-        while (i < n && k_host_char[(unsigned char)h[i]])
+        while (i < n && (name_char_ok(lower(h[i])) || h[i] == '.'))
             i++;
         if (i == 0)
             return false;

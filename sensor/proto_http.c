@@ -77,8 +77,6 @@ static char lower(uint8_t b) {
 
 /* ---- line splitting ------------------------------------------------------ */
 
-static long find_byte(pk_reader v, uint8_t c) { return rd_find(&v, c); }
-
 static int first_byte(pk_reader v) { return rd_left(&v) ? rd_u8(&v) : -1; }
 
 static int last_byte(pk_reader v) {
@@ -96,7 +94,7 @@ static void drop_last(pk_reader *v) {
 /* Splits r at the first byte c: *head gets the bytes before it and r is
  * left after it. False (r unchanged) when c does not occur. */
 static bool split_at(pk_reader *r, uint8_t c, pk_reader *head) {
-    long at = find_byte(*r, c);
+    long at = rd_find(r, c);
     if (at < 0) return false;
     *head = rd_sub(r, (size_t)at);
     rd_skip(r, 1);
@@ -199,7 +197,7 @@ static bool parse_authority(pk_reader v, host_parts *h) {
     } else {
         pk_reader rest = v;
         if (split_at(&rest, ':', &name)) port = rest;
-        if (find_byte(port, ':') >= 0) return false;   /* bare IPv6, junk */
+        if (rd_find(&port, ':') >= 0) return false;   /* bare IPv6, junk */
     }
     if (!read_port(port, h) || rd_left(&name) > PK_HTTP_HOST_MAX) return false;
     while (rd_left(&name) > 0) {
@@ -308,8 +306,6 @@ static bool target_ok(pk_reader t) {
     return true;
 }
 
-static long find_last(pk_reader v, uint8_t c) { return rd_find_last(&v, c); }
-
 static bool version_ok(pk_reader v) {
     static const char k[] = "HTTP/1.";
     if (rd_left(&v) != sizeof k) return false;
@@ -324,7 +320,7 @@ static bool version_ok(pk_reader v) {
 static bool read_request_line(pk_reader line, pk_reader *target) {
     pk_reader method;
     if (!split_at(&line, ' ', &method)) return false;
-    long last = find_last(line, ' ');
+    long last = rd_find_last(&line, ' ');
     if (last < 0) return false;
     *target = rd_sub(&line, (size_t)last);
     rd_skip(&line, 1);
