@@ -53,29 +53,9 @@ static bool put_char(name_out *o, char c) {
     return true;
 }
 
-static bool put_label_byte(name_out *o, uint8_t b) {
-    if (b >= 'A' && b <= 'Z') b = (uint8_t)(b + ('a' - 'A'));
-    if (b > 0x20 && b < 0x7f && b != '.' && b != '\\') return put_char(o, (char)b);
-    return put_char(o, '\\') && put_char(o, (char)('0' + b / 100)) &&
-           put_char(o, (char)('0' + (b / 10) % 10)) &&
-           put_char(o, (char)('0' + b % 10));
-}
-
-static name_err put_label(pk_reader *label, name_out *o) {
-    if (o->len > 0 && !put_char(o, '.')) return NE_TOO_LONG;
-    while (rd_left(label) > 0)
-        if (!put_label_byte(o, rd_u8(label))) return NE_TOO_LONG;
-    return NE_OK;
-}
-
-/* ---- names: the fast path ------------------------------------------------
- * Most labels need no escape: each is copied whole (rd_copy) and mapped in
- * place through k_label_map. A name with a byte to escape, or any error, is
- * decoded again byte by byte above, so both paths give the same name and
- * the same error. */
-
-/* A label byte as put_label_byte writes it when it needs no escape
- * (upper case lowered), else 0. */
+/* A label byte as a name shows it when it needs no escape (upper case
+ * lowered), else 0: controls, space, '.', '\\', DEL and non-ASCII bytes
+ * are written as \DDD. One table for both paths below. */
 static const uint8_t k_label_map[256] = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,   /* 0x00 */
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,   /* 0x08 */
@@ -95,6 +75,27 @@ static const uint8_t k_label_map[256] = {
     0x78, 0x79, 0x7a, 0x7b, 0x7c, 0x7d, 0x7e, 0x00,   /* 0x78 */
     /* 0x80 and above: 0 */
 };
+
+static bool put_label_byte(name_out *o, uint8_t b) {
+    uint8_t c = k_label_map[b];
+    if (c) return put_char(o, (char)c);
+    return put_char(o, '\\') && put_char(o, (char)('0' + b / 100)) &&
+           put_char(o, (char)('0' + (b / 10) % 10)) &&
+           put_char(o, (char)('0' + b % 10));
+}
+
+static name_err put_label(pk_reader *label, name_out *o) {
+    if (o->len > 0 && !put_char(o, '.')) return NE_TOO_LONG;
+    while (rd_left(label) > 0)
+        if (!put_label_byte(o, rd_u8(label))) return NE_TOO_LONG;
+    return NE_OK;
+}
+
+/* ---- names: the fast path ------------------------------------------------
+ * Most labels need no escape: each is copied whole (rd_copy) and mapped in
+ * place through k_label_map, the table put_label_byte uses too. A name with
+ * a byte to escape, or any error, is decoded again byte by byte above, so
+ * both paths give the same name and the same error. */
 
 /* Appends the next n bytes of r (there are n) as a label, unterminated;
  * false when the name would be too long or a byte needs an escape. */
