@@ -235,15 +235,14 @@ typedef struct name_buf {
 } name_buf;
 
 /* The name, then each parent domain (most specific first), among the
- * string keys, skipping label counts no name indicator has (the count as
- * pk_label_bit gives it: 31 stands for 31 or more). The slots of up to
- * NAME_AHEAD of them are prefetched before any is probed: the probes of one
- * name would otherwise be cache misses one after another. */
+ * string keys, skipping label counts no name indicator has. The slots of
+ * up to NAME_AHEAD of them are prefetched before any is probed: the probes
+ * of one name would otherwise be cache misses one after another. */
 static const pk_indicator *match_suffixes(const pk_istore *s, const name_buf *b,
                                           unsigned types, uint8_t proto,
                                           uint16_t port, pk_ind_view *out) {
     size_t n = b->n, d = 0;
-    unsigned labels = b->ndots < 30 ? (unsigned)b->ndots + 1 : 31;
+    unsigned labels = pk_labels_of_dots(b->ndots);
     size_t off = 0;
     for (bool more = n > 0; more;) {
         size_t offs[NAME_AHEAD];
@@ -285,21 +284,22 @@ static void name_word(name_buf *b, const char *name, size_t i, unsigned skip) {
 }
 
 /* Lower-cases n bytes of name into b, noting where the dots are: 8 bytes
- * at a time, the last 8 overlapping the ones before. */
+ * at a time, the last 8 overlapping the ones before; a name shorter than 8
+ * goes through a zero-padded copy (zeros are neither letters nor dots). */
 static void name_copy(name_buf *b, const char *name, size_t n) {
-    size_t i = 0;
     b->n = n;
     b->ndots = 0;
+    if (n < 8) {
+        char w[8] = {0};
+        memcpy(w, name, n);
+        name_word(b, w, 0, 0);
+        return;
+    }
+    size_t i = 0;
     for (; i + 8 <= n; i += 8)
         name_word(b, name, i, 0);
-    if (i < n && n >= 8)
+    if (i < n)
         name_word(b, name, n - 8, (unsigned)(8 - (n - i)));
-    for (; i < n && n < 8; i++) {
-        char c = name[i];
-        b->s[i] = (char)(c + ((unsigned)(c - 'A') < 26u ? 32 : 0));
-        if (c == '.')
-            b->dots[b->ndots++] = (uint8_t)i;
-    }
 }
 
 const pk_indicator *pk_istore_match_name(const pk_istore *s, pk_field field,

@@ -95,12 +95,18 @@ static inline uint32_t pk_deep6_bit(const uint8_t *addr) {
     return pk_hash_u32(pk_be32(addr)) & (PK_DEEP6_BITS - 1);
 }
 
-/* Bit for a name's label count in name_labels. */
+/* A name's label count as name_labels keeps it (its bit): 31 stands for
+ * 31 or more. */
+static inline unsigned pk_labels_of_dots(size_t ndots) {
+    return ndots < 30 ? (unsigned)ndots + 1 : 31;
+}
+
+/* The same, counting the dots of a name's text. */
 static inline unsigned pk_label_bit(const char *name, size_t n) {
-    unsigned labels = 1;
-    for (size_t i = 0; i < n && labels < 31; i++)
-        labels += name[i] == '.';
-    return labels;
+    size_t dots = 0;
+    for (size_t i = 0; i < n && dots < 30; i++)
+        dots += name[i] == '.';
+    return pk_labels_of_dots(dots);
 }
 
 /* Item i's shared part (type, family, prefix, scope) and value bytes. */
