@@ -10,11 +10,6 @@
 
 #include "swar.h"
 
-#define K1 0xa0761d6478bd642full
-#define K2 0xe7037ed1a0b428dbull
-#define K3 0x8ebc6af09c88c6e3ull
-#define K4 0x589965cc75374cc3ull
-
 static inline uint64_t load_tail(const uint8_t *s, size_t n) {
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++)
@@ -24,18 +19,18 @@ static inline uint64_t load_tail(const uint8_t *s, size_t n) {
 
 uint64_t pk_hash64(const void *p, size_t n, uint64_t seed) {
     const uint8_t *s = p;
-    uint64_t h = seed ^ pk_fold_mul(seed ^ K1, (uint64_t)n ^ K2);
+    uint64_t h = seed ^ pk_fold_mul(seed ^ PK_HASH_K1, (uint64_t)n ^ PK_HASH_K2);
     while (n >= 16) {
-        h = pk_fold_mul(pk_load_le64(s) ^ K2, pk_load_le64(s + 8) ^ h ^ K3);
+        h = pk_fold_mul(pk_load_le64(s) ^ PK_HASH_K2, pk_load_le64(s + 8) ^ h ^ PK_HASH_K3);
         s += 16;
         n -= 16;
     }
     if (n >= 8) {
-        h = pk_fold_mul(pk_load_le64(s) ^ K3, h ^ K4);
+        h = pk_fold_mul(pk_load_le64(s) ^ PK_HASH_K3, h ^ PK_HASH_K4);
         s += 8;
         n -= 8;
     }
     if (n > 0)
-        h = pk_fold_mul(load_tail(s, n) ^ K4, h ^ K1);
-    return pk_fold_mul(h ^ K2, h ^ K1 ^ 0x2d358dccaa6c78a5ull);
+        h = pk_fold_mul(load_tail(s, n) ^ PK_HASH_K4, h ^ PK_HASH_K1);
+    return pk_fold_mul(h ^ PK_HASH_K2, h ^ PK_HASH_K1 ^ 0x2d358dccaa6c78a5ull);
 }

@@ -11,6 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The odd 64-bit constants pk_hash64 (and the flow table's key hash) mix
+ * with. */
+#define PK_HASH_K1 0xa0761d6478bd642full
+#define PK_HASH_K2 0xe7037ed1a0b428dbull
+#define PK_HASH_K3 0x8ebc6af09c88c6e3ull
+#define PK_HASH_K4 0x589965cc75374cc3ull
+
 /* The two halves of the 128-bit product a * b, xor-ed: the mixing step of
  * pk_hash64 (and of the flow table's key hash). */
 static inline uint64_t pk_fold_mul(uint64_t a, uint64_t b) {

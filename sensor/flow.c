@@ -7,10 +7,11 @@
  * hash matches: two cache misses per packet, both prefetchable, and nothing
  * shared is written per packet.
  *
- * When the table is full the CLOCK hand picks the flow to evict: it walks
+ * When the table is full the CLOCK hand picks the flows to evict: it walks
  * the entries in order, gives a flow seen since its last pass (referenced)
  * a second chance, and takes the first that was not (or one idle past the
- * timeout). Idle flows are also expired by a second hand that checks two
+ * timeout). It chooses a few evictions ahead, so that the index slot each
+ * victim's removal reads is prefetched by the time it goes. Idle flows are also expired by a second hand that checks two
  * entries per lookup, and a flow found idle past the timeout at its lookup
  * is expired and started anew.
  */
@@ -184,10 +185,8 @@ static inline int addr_cmp(const uint8_t *a, const uint8_t *b, size_t alen) {
  * (wide reads of fresh narrow stores stall). */
 static inline uint64_t key_hash(const uint8_t *a, const uint8_t *b, uint64_t tail,
                                 uint64_t seed) {
-    uint64_t h = pk_fold_mul(load64(a) ^ seed ^ 0xa0761d6478bd642fULL,
-                     load64(a + 8) ^ 0xe7037ed1a0b428dbULL) ^
-                 pk_fold_mul(load64(b) ^ seed ^ 0x8ebc6af09c88c6e3ULL,
-                     load64(b + 8) ^ 0x589965cc75374cc3ULL) ^
+    uint64_t h = pk_fold_mul(load64(a) ^ seed ^ PK_HASH_K1, load64(a + 8) ^ PK_HASH_K2) ^
+                 pk_fold_mul(load64(b) ^ seed ^ PK_HASH_K3, load64(b + 8) ^ PK_HASH_K4) ^
                  pk_fold_mul(tail ^ seed ^ 0x1d8e4e27c47d124fULL, 0x9e3779b97f4a7c15ULL);
     return mix64(h);
 }

@@ -60,7 +60,7 @@ typedef struct pk_flow {
 
 /* A packet's key and hash, computed ahead of its lookup so that the table
  * memory it will touch can be prefetched while earlier packets are
- * processed (see pk_flow_prefetch). */
+ * processed (see pk_flow_prefetch_slot and pk_flow_prefetch_flow). */
 typedef struct pk_flow_probe {
     pk_flow_key key;
     uint64_t hash;
