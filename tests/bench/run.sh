@@ -33,6 +33,7 @@ DATA=
 QUICK=0
 RUNS=
 CPU=1
+FILE_BUF=262144   # picket-sensor's stdio buffer for -r (PK_CAPTURE_FILE_BUF)
 DO_BUILD=1
 DO_RELOAD=1
 DO_FLOOD=1
@@ -199,11 +200,11 @@ for run in $(seq 1 "$RUNS"); do
     warm "$CAP"
     run_loop loop "$CAP" "$run"
     run_loop next_ex "$CAP" "$run" --next-ex
-    run_loop loop_buf "$CAP" "$run" --buffer 262144
+    run_loop loop_buf "$CAP" "$run" --buffer "$FILE_BUF"
     run_sensor tiny "$CAP" "$TINY" "$run"
     run_sensor full "$CAP" "$FULL" "$run"
     run_sensor full0 "$EMPTY" "$FULL" "$run"
-    say "   run $run, CPU s: empty loop $(show loop_cpu_s "$run")," \
+    say "   run $run, CPU s: empty loop $(show loop_buf_cpu_s "$run")," \
         "sensor loop with $(basename "$TINY") $(show tiny_loop_cpu_s "$run")," \
         "with $(basename "$FULL") $(show full_loop_cpu_s "$run") (start-up $(show full_start_wall_s "$run") s wall)"
 done
@@ -296,7 +297,7 @@ if [ "$DO_FLOOD" = 1 ]; then
     "$LOOP" "$FLOODCAP" >"$TMP/loop"
     rec flood_packets_file 0 "$(field packets "$TMP/loop")"
     rec flood_bytes 0 "$(field bytes "$TMP/loop")"
-    run_loop floodpcap "$FLOODCAP" 1 --buffer 262144
+    run_loop floodpcap "$FLOODCAP" 1 --buffer "$FILE_BUF"
     rec flood_flow_memory_mib 0 "$FLOOD_MEM"
     run_sensor flood0 "$EMPTY" "$TINY" 1 --flow-memory "$FLOOD_MEM"
     run_sensor flood "$FLOODCAP" "$TINY" 1 --flow-memory "$FLOOD_MEM"
