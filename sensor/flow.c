@@ -28,6 +28,7 @@
 #include "strhash.h"
 
 #define PK_FLOW_VICTIMS 16
+#define PK_FLOW_HAND_AHEAD 8   /* entries the eviction clock fetches ahead */
 
 typedef struct flow_slot {
     uint32_t idx1;                 /* flow index + 1, 0 = empty */
@@ -293,6 +294,8 @@ static bool choose_victim(pk_flow_table *t, int64_t now) {
     for (uint32_t steps = 0; steps <= 2 * t->capacity; steps++) {
         uint32_t i = t->clock_hand;
         t->clock_hand = i + 1 < t->capacity ? i + 1 : 0;
+        if (i + PK_FLOW_HAND_AHEAD < t->capacity)
+            pk_prefetch(&t->flows[i + PK_FLOW_HAND_AHEAD]);
         pk_flow *f = &t->flows[i];
         if (!f->in_use) continue;
         if (f->referenced && !is_idle(t, f, now)) {
