@@ -308,7 +308,10 @@ int main(int argc, char **argv) {
         free(r);
         return 1;
     }
+    /* The benchmark times the read loop from this line on. */
     if (r->cap.live) pk_log(PK_LOG_INFO, "listening on %s", o.cap.iface);
+    else pk_log(PK_LOG_INFO, "reading capture %s",
+                strcmp(o.cap.file, "-") ? o.cap.file : "from standard input");
     int status = pk_capture_run(&r->cap, &r->sensor, &signal_flags, tick, r) == 0 ? 0 : 1;
     if (status) pk_log(PK_LOG_ERR, "%s", r->cap.error);
     if (r->uplink && !r->cap.live) {

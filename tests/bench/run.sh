@@ -146,22 +146,25 @@ run_loop() {
 }
 
 # run_sensor TAG CAPTURE INDICATORS RUN [extra args]: one sensor run on one
-# core. Records the read loop's CPU and wall time (from the "indicators
-# loaded" line to the "counters" line, the main thread's CPU time from
-# /proc/PID/schedstat), the start-up time up to "indicators loaded", the
-# whole run's CPU time, peak RSS (KiB) and counters.
+# core. Records the read loop's CPU and wall time (from the "reading
+# capture" line, logged just before the loop starts, to the "counters"
+# line; the main thread's CPU time from /proc/PID/schedstat), the start-up
+# time up to "indicators loaded" and up to "reading capture", the whole
+# run's CPU time, peak RSS (KiB) and counters.
 run_sensor() {
     local tag=$1 cap=$2 ind=$3 run=$4
     shift 4
     python3 "$BENCH/timed.py" "$TMP/time" --mark loaded='indicators loaded' \
-        --mark done='picket-sensor: counters' \
+        --mark reading='reading capture' --mark done='picket-sensor: counters' \
         taskset -c "$CPU" "$SENSOR" -r "$cap" -I "$ind" -o /dev/null --stats "$@" \
         2>"$TMP/err" || { cat "$TMP/err" >&2; die "picket-sensor failed ($tag)"; }
     local t=$TMP/time
-    rec "${tag}_loop_cpu_s" "$run" "$(elapsed "$(field loaded_cpu_s "$t")" "$(field done_cpu_s "$t")")"
-    rec "${tag}_loop_wall_s" "$run" "$(elapsed "$(field loaded_wall_s "$t")" "$(field done_wall_s "$t")")"
+    rec "${tag}_loop_cpu_s" "$run" "$(elapsed "$(field reading_cpu_s "$t")" "$(field done_cpu_s "$t")")"
+    rec "${tag}_loop_wall_s" "$run" "$(elapsed "$(field reading_wall_s "$t")" "$(field done_wall_s "$t")")"
     rec "${tag}_start_cpu_s" "$run" "$(field loaded_cpu_s "$t")"
     rec "${tag}_start_wall_s" "$run" "$(field loaded_wall_s "$t")"
+    rec "${tag}_ready_cpu_s" "$run" "$(field reading_cpu_s "$t")"
+    rec "${tag}_ready_wall_s" "$run" "$(field reading_wall_s "$t")"
     rec "${tag}_total_cpu_s" "$run" "$(awk '{ printf "%.6f", $4 + $6 }' "$t")"
     rec "${tag}_total_wall_s" "$run" "$(field wall_s "$t")"
     rec "${tag}_rss_kib" "$run" "$(field maxrss_kib "$t")"
