@@ -43,13 +43,19 @@ static void observe_dns(app_ctx *c, const pk_dns_query *q) {
                             q->q[i].name_len);
 }
 
-/* JA3 and JA4 are computed only when the store in force could match one. */
+/* JA3 and JA4 (and the lists they are made of) only when the store in
+ * force could match one. */
+static unsigned tls_flags(pk_sensor *s) {
+    bool fp = pk_detect_wants(s, PK_FIELD_TLS_JA3) || pk_detect_wants(s, PK_FIELD_TLS_JA4);
+    return fp ? PK_TLS_KEEP_FIELDS : 0;
+}
+
 static void observe_tls(app_ctx *c, pk_tls_hello *h) {
     if (h->has_sni && h->sni_len)
         pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_SNI, h->sni, h->sni_len);
     bool ja3 = pk_detect_wants(c->s, PK_FIELD_TLS_JA3);
     bool ja4 = pk_detect_wants(c->s, PK_FIELD_TLS_JA4);
-    if (!ja3 && !ja4) return;
+    if (!(ja3 || ja4) || !h->fields_kept) return;
     pk_tls_hello_fingerprint(h, c->s->fp_hasher);
     if (ja3) pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_JA3, h->ja3, strlen(h->ja3));
     if (ja4) pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_JA4, h->ja4, strlen(h->ja4));
@@ -83,7 +89,7 @@ static size_t http_consumed(const pk_http_request *r, bool *done) {
 static pk_parse_result parse_tls(app_ctx *c, const uint8_t *d, size_t n,
                                  size_t *used, bool *done) {
     pk_tls_hello h;
-    pk_parse_result r = pk_tls_parse_stream(d, n, &h, &c->s->tls);
+    pk_parse_result r = pk_tls_parse_stream(d, n, tls_flags(c->s), &h, &c->s->tls);
     *used = 0;
     if (r == PK_PARSE_OK) observe_tls(c, &h);
     if (r != PK_PARSE_NEED_MORE) *done = true;
@@ -177,7 +183,8 @@ static bool try_quic(pk_sensor *s, pk_flow *f, int dir, const pk_packet *p) {
         return false;
     }
     pk_tls_hello h;
-    if (pk_quic_parse_initial(p->payload, p->payload_len, &h, &s->tls, &s->quic) != PK_PARSE_OK)
+    if (pk_quic_parse_initial(p->payload, p->payload_len, tls_flags(s), &h, &s->tls,
+                              &s->quic) != PK_PARSE_OK)
         return false;
     app_ctx c = {s, f, p, st};
     observe_tls(&c, &h);

@@ -315,23 +315,24 @@ static pk_parse_result open_datagram(const uint8_t *udp, size_t len,
 }
 
 pk_parse_result pk_quic_parse_datagram(const uint8_t *udp, size_t len,
-                                       pk_quic_crypto *cs, pk_tls_hello *out,
-                                       pk_tls_stats *tls_st, pk_quic_stats *st) {
+                                       pk_quic_crypto *cs, unsigned tls_flags,
+                                       pk_tls_hello *out, pk_tls_stats *tls_st,
+                                       pk_quic_stats *st) {
     bool before = cs->keyed;
     pk_parse_result res = open_datagram(udp, len, cs, st);
     if (res == PK_PARSE_NOT_MINE && before) return PK_PARSE_NEED_MORE;
     if (res != PK_PARSE_OK) return res;
     size_t have = contiguous(cs);
     if (have == 0) return PK_PARSE_NEED_MORE;
-    return pk_tls_parse_handshake(cs->data, have, true, out, tls_st);
+    return pk_tls_parse_handshake(cs->data, have, tls_flags | PK_TLS_QUIC, out, tls_st);
 }
 
 pk_parse_result pk_quic_parse_initial(const uint8_t *udp, size_t len,
-                                      pk_tls_hello *out, pk_tls_stats *tls_st,
-                                      pk_quic_stats *st) {
+                                      unsigned tls_flags, pk_tls_hello *out,
+                                      pk_tls_stats *tls_st, pk_quic_stats *st) {
     pk_quic_crypto cs;
     pk_quic_crypto_init(&cs);
-    return pk_quic_parse_datagram(udp, len, &cs, out, tls_st, st);
+    return pk_quic_parse_datagram(udp, len, &cs, tls_flags, out, tls_st, st);
 }
 
 void pk_quic_counters(const pk_quic_stats *st, pk_counter_cb cb, void *ctx) {

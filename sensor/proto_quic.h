@@ -43,15 +43,17 @@ void pk_quic_crypto_init(pk_quic_crypto *cs);
 /* One UDP datagram of the client direction. NOT_MINE unless it starts with
  * a QUIC v1 long-header packet that decrypts as a client Initial; NEED_MORE
  * while the ClientHello is incomplete (call again with the next datagram
- * and the same cs); OK: out filled; MALFORMED: counted in st or tls_st. */
+ * and the same cs); OK: out filled; MALFORMED: counted in st or tls_st.
+ * tls_flags: PK_TLS_KEEP_FIELDS or 0 (see proto_tls.h). */
 pk_parse_result pk_quic_parse_datagram(const uint8_t *udp, size_t len,
-                                       pk_quic_crypto *cs, pk_tls_hello *out,
-                                       pk_tls_stats *tls_st, pk_quic_stats *st);
+                                       pk_quic_crypto *cs, unsigned tls_flags,
+                                       pk_tls_hello *out, pk_tls_stats *tls_st,
+                                       pk_quic_stats *st);
 
 /* The same for a ClientHello that fits in one datagram (the usual case). */
 pk_parse_result pk_quic_parse_initial(const uint8_t *udp, size_t len,
-                                      pk_tls_hello *out, pk_tls_stats *tls_st,
-                                      pk_quic_stats *st);
+                                      unsigned tls_flags, pk_tls_hello *out,
+                                      pk_tls_stats *tls_st, pk_quic_stats *st);
 
 /* RFC 9001 5.2 client Initial keys for a Destination Connection ID (AEAD
  * key 16, IV 12, header protection key 16); exposed for the RFC's test

@@ -38,10 +38,16 @@ typedef struct hello_ctx {
     pk_tls_fields *f;     /* the output's */
     pk_tls_hello *out;
     uint32_t seen;        /* known extensions already read (first one wins) */
+    bool keep;            /* the JA3/JA4 lists are kept (PK_TLS_KEEP_FIELDS) */
     bool sni_bad;         /* host_name empty or with bytes a name cannot hold */
 } hello_ctx;
 
 /* ---- extensions ---------------------------------------------------------- */
+
+/* The list member of c's fields, or NULL when the lists are not kept: a
+ * NULL list's values are left unread (their sub-reader is already bounded
+ * and stepped over in its parent). */
+#define KEPT(c, member) ((c)->keep ? &(c)->f->member : NULL)
 
 /* A vector of 16-bit values with a 1- or 2-byte length that must fill the
  * extension exactly. */
@@ -49,13 +55,13 @@ static bool read_u16_vector(pk_reader *ext, bool len8, pk_tls_list *l) {
     size_t n = len8 ? rd_u8(ext) : rd_be16(ext);
     if (n & 1) return false;
     pk_reader v = rd_sub(ext, n);
-    pk_tls_list_read(l, &v);
+    if (l) pk_tls_list_read(l, &v);
     return rd_ok(ext) && rd_ok(&v) && rd_left(ext) == 0;
 }
 
 static bool read_point_formats(pk_reader *ext, pk_tls_list *l) {
     pk_reader v = rd_sub(ext, rd_u8(ext));
-    while (rd_left(&v) > 0) pk_tls_list_push(l, rd_u8(&v));
+    while (l && rd_left(&v) > 0) pk_tls_list_push(l, rd_u8(&v));
     return rd_ok(ext) && rd_left(ext) == 0;
 }
 
@@ -150,11 +156,11 @@ static hello_err read_ext(uint16_t type, pk_reader *body, hello_ctx *c) {
     bool ok = true;
     switch (type) {
     case EXT_SNI: return read_sni(body, c);
-    case EXT_GROUPS: ok = read_u16_vector(body, false, &c->f->groups); break;
-    case EXT_POINT_FORMATS: ok = read_point_formats(body, &c->f->point_formats); break;
-    case EXT_SIG_ALGS: ok = read_u16_vector(body, false, &c->f->sig_algs); break;
+    case EXT_GROUPS: ok = read_u16_vector(body, false, KEPT(c, groups)); break;
+    case EXT_POINT_FORMATS: ok = read_point_formats(body, KEPT(c, point_formats)); break;
+    case EXT_SIG_ALGS: ok = read_u16_vector(body, false, KEPT(c, sig_algs)); break;
     case EXT_ALPN: ok = read_alpn(body, c); break;
-    case EXT_VERSIONS: ok = read_u16_vector(body, true, &c->f->versions); break;
+    case EXT_VERSIONS: ok = read_u16_vector(body, true, KEPT(c, versions)); break;
     default: break;
     }
     return ok ? HE_NONE : HE_EXTENSION;
@@ -169,7 +175,7 @@ static hello_err read_extensions(pk_reader *r, hello_ctx *c) {
         uint16_t type = rd_be16(&exts);
         pk_reader body = rd_sub(&exts, rd_be16(&exts));
         if (!rd_ok(&exts)) return HE_EXTENSION;
-        pk_tls_list_push(&c->f->exts, type);
+        if (c->keep) pk_tls_list_push(&c->f->exts, type);
         hello_err e = read_ext(type, &body, c);
         if (e != HE_NONE) return e;
     }
@@ -187,7 +193,7 @@ static hello_err read_hello_body(pk_reader *r, hello_ctx *c) {
     uint16_t cs_len = rd_be16(r);
     if (cs_len & 1) return HE_HANDSHAKE;
     pk_reader cs = rd_sub(r, cs_len);
-    pk_tls_list_read(&c->f->ciphers, &cs);
+    if (c->keep) pk_tls_list_read(&c->f->ciphers, &cs);
     rd_skip(r, rd_u8(r));                          /* compression methods */
     if (!rd_ok(r) || (c->f->legacy_version >> 8) != 3) return HE_HANDSHAKE;
     return read_extensions(r, c);
@@ -202,11 +208,12 @@ static void count_error(hello_err e, pk_tls_stats *st) {
     }
 }
 
-static void finish_hello(hello_ctx *c, bool quic, pk_tls_stats *st) {
+static void finish_hello(hello_ctx *c, unsigned flags, pk_tls_stats *st) {
     pk_tls_hello *o = c->out;
     o->legacy_version = c->f->legacy_version;
-    o->fp_truncated = pk_tls_fields_truncated(c->f);
-    o->quic = quic;
+    o->fields_kept = c->keep;
+    o->fp_truncated = c->keep && pk_tls_fields_truncated(c->f);
+    o->quic = (flags & PK_TLS_QUIC) != 0;
     st->client_hellos++;
     if (c->sni_bad) st->malformed_sni++;
     if (o->sni_truncated) st->sni_truncated++;
@@ -221,7 +228,7 @@ static void clear_hello(pk_tls_hello *out) {
 }
 
 pk_parse_result pk_tls_parse_handshake(const uint8_t *msg, size_t len,
-                                       bool quic, pk_tls_hello *out,
+                                       unsigned flags, pk_tls_hello *out,
                                        pk_tls_stats *st) {
     pk_reader r;
     rd_init(&r, msg, len);
@@ -236,7 +243,7 @@ pk_parse_result pk_tls_parse_handshake(const uint8_t *msg, size_t len,
     if (rd_left(&r) < hlen) return PK_PARSE_NEED_MORE;
     pk_reader body = rd_sub(&r, hlen);
 
-    hello_ctx c = {.f = &out->fields, .out = out};
+    hello_ctx c = {.f = &out->fields, .out = out, .keep = (flags & PK_TLS_KEEP_FIELDS) != 0};
     clear_hello(out);
     hello_err e = read_hello_body(&body, &c);
     if (e != HE_NONE) {
@@ -244,7 +251,7 @@ pk_parse_result pk_tls_parse_handshake(const uint8_t *msg, size_t len,
         clear_hello(out);
         return PK_PARSE_MALFORMED;
     }
-    finish_hello(&c, quic, st);
+    finish_hello(&c, flags, st);
     return PK_PARSE_OK;
 }
 
@@ -272,7 +279,8 @@ static pk_parse_result record_header(pk_reader *r, bool first,
 }
 
 pk_parse_result pk_tls_parse_stream(const uint8_t *stream, size_t len,
-                                    pk_tls_hello *out, pk_tls_stats *st) {
+                                    unsigned flags, pk_tls_hello *out,
+                                    pk_tls_stats *st) {
     uint8_t buf[PK_TLS_MAX_HELLO];   /* the handshake, gathered from records */
     size_t have = 0;
     pk_reader r;
@@ -282,7 +290,7 @@ pk_parse_result pk_tls_parse_stream(const uint8_t *stream, size_t len,
         pk_parse_result res = record_header(&r, first, &rlen, st);
         if (res != PK_PARSE_OK) return res;
         if (first && rd_left(&r) >= rlen) {   /* the usual case: no copy */
-            res = pk_tls_parse_handshake(rd_ptr(&r), rlen, false, out, st);
+            res = pk_tls_parse_handshake(rd_ptr(&r), rlen, flags, out, st);
             if (res != PK_PARSE_NEED_MORE) return res;
         }
         size_t avail = rlen < rd_left(&r) ? rlen : rd_left(&r);
@@ -291,7 +299,7 @@ pk_parse_result pk_tls_parse_stream(const uint8_t *stream, size_t len,
         rd_copy(&r, buf + have, n);
         rd_skip(&r, avail - n);
         have += n;
-        res = pk_tls_parse_handshake(buf, have, false, out, st);
+        res = pk_tls_parse_handshake(buf, have, flags, out, st);
         if (res != PK_PARSE_NEED_MORE) return res;
         if (have == sizeof buf) {             /* cannot happen: hlen is capped */
             st->too_large++;
@@ -302,7 +310,7 @@ pk_parse_result pk_tls_parse_stream(const uint8_t *stream, size_t len,
 }
 
 void pk_tls_hello_fingerprint(pk_tls_hello *h, pk_fp_hasher *hs) {
-    if (h->ja3[0]) return;
+    if (h->ja3[0] || !h->fields_kept) return;
     pk_ja3(hs, &h->fields, h->ja3);
     pk_ja4(hs, &h->fields, h->quic, h->ja4);
 }

@@ -30,6 +30,7 @@ typedef struct pk_tls_hello {
     bool sni_truncated;               /* SNI longer than PK_TLS_SNI_MAX: prefix kept */
     bool fp_truncated;                /* a list exceeded PK_TLS_LIST_MAX: JA3/JA4 partial */
     bool quic;                        /* from QUIC CRYPTO frames ('q' JA4) */
+    bool fields_kept;                 /* parsed with PK_TLS_KEEP_FIELDS */
     pk_tls_fields fields;             /* what JA3 and JA4 are made of */
 } pk_tls_hello;
 
@@ -40,21 +41,33 @@ typedef struct pk_tls_stats {
     uint64_t sni_truncated, lists_truncated;
 } pk_tls_stats;
 
+/* Parse flags. PK_TLS_KEEP_FIELDS keeps the value lists JA3 and JA4 are
+ * made of (ciphers, extensions, groups, point formats, signature
+ * algorithms, versions) in out->fields; without it they are checked for
+ * structure and skipped, which spares a third of a ClientHello's parse when
+ * no JA3 or JA4 indicator is loaded (tls.lists_truncated then counts only
+ * hellos parsed with it). PK_TLS_QUIC: the message came in QUIC CRYPTO
+ * frames (the 'q' JA4 prefix). */
+#define PK_TLS_KEEP_FIELDS 1u
+#define PK_TLS_QUIC 2u
+
 /* stream: bytes of the client direction from its first byte. Returns
  * NOT_MINE unless it starts like a TLS handshake record, NEED_MORE while the
  * ClientHello is incomplete (up to PK_TLS_MAX_HELLO), OK when parsed. */
 pk_parse_result pk_tls_parse_stream(const uint8_t *stream, size_t len,
-                                    pk_tls_hello *out, pk_tls_stats *st);
+                                    unsigned flags, pk_tls_hello *out,
+                                    pk_tls_stats *st);
 
 /* msg: one handshake message (type 1, 3-byte length, body), as carried in
- * QUIC CRYPTO frames; quic selects the 'q' JA4 prefix. */
+ * QUIC CRYPTO frames. */
 pk_parse_result pk_tls_parse_handshake(const uint8_t *msg, size_t len,
-                                       bool quic, pk_tls_hello *out,
+                                       unsigned flags, pk_tls_hello *out,
                                        pk_tls_stats *st);
 
-/* Fills h->ja3 and h->ja4 from h->fields. Parsing leaves them "": two
- * hashes and their strings cost more than the rest of a ClientHello, and
- * only a store with JA3 or JA4 indicators needs them. hs may be NULL. */
+/* Fills h->ja3 and h->ja4 from h->fields (a hello parsed without
+ * PK_TLS_KEEP_FIELDS keeps them ""). Parsing leaves them "": two hashes
+ * and their strings cost more than the rest of a ClientHello, and only a
+ * store with JA3 or JA4 indicators needs them. hs may be NULL. */
 void pk_tls_hello_fingerprint(pk_tls_hello *h, pk_fp_hasher *hs);
 
 void pk_tls_counters(const pk_tls_stats *st, pk_counter_cb cb, void *ctx);

@@ -15,7 +15,9 @@
  * the SNI is NUL-terminated, lower case, sni_len == strlen, at most
  * PK_TLS_SNI_MAX; JA3 is 32 lower-case hex digits; JA4 is a_b_c with its
  * first letter 't' (TCP) or 'q' (QUIC); the QUIC and TCP parses of one
- * message agree on everything but that letter.
+ * message agree on everything but that letter; a parse without
+ * PK_TLS_KEEP_FIELDS gives the same result, SNI, ALPN and counters (but
+ * tls.lists_truncated) and no fingerprint.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -42,12 +44,33 @@ static void check_hello(pk_tls_hello *h, char ja4_kind) {
     FZ_CHECK(memchr(h->alpn0, '\0', sizeof h->alpn0) != NULL);
 }
 
+/* The lists skipped: everything else as with them. */
+static void check_without_fields(const uint8_t *msg, size_t len, pk_parse_result want,
+                                 const pk_tls_hello *with, const pk_tls_stats *with_st) {
+    pk_tls_stats st;
+    pk_tls_hello h;
+    memset(&st, 0, sizeof st);
+    FZ_CHECK(pk_tls_parse_handshake(msg, len, 0, &h, &st) == want);
+    pk_tls_stats expect = *with_st;
+    expect.lists_truncated = 0;
+    FZ_CHECK(memcmp(&st, &expect, sizeof st) == 0);
+    if (want != PK_PARSE_OK) return;
+    FZ_CHECK(!h.fields_kept && !h.fp_truncated);
+    pk_tls_hello_fingerprint(&h, NULL);
+    FZ_CHECK(h.ja3[0] == '\0' && h.ja4[0] == '\0');
+    FZ_CHECK(h.has_sni == with->has_sni && strcmp(h.sni, with->sni) == 0);
+    FZ_CHECK(h.sni_truncated == with->sni_truncated);
+    FZ_CHECK(strcmp(h.alpn0, with->alpn0) == 0);
+    FZ_CHECK(h.legacy_version == with->legacy_version);
+}
+
 static void one_handshake(const uint8_t *msg, size_t len) {
     pk_tls_stats st;
     pk_tls_hello t, q;
     memset(&st, 0, sizeof st);
-    pk_parse_result rt = pk_tls_parse_handshake(msg, len, false, &t, &st);
-    pk_parse_result rq = pk_tls_parse_handshake(msg, len, true, &q, &st);
+    pk_parse_result rt = pk_tls_parse_handshake(msg, len, PK_TLS_KEEP_FIELDS, &t, &st);
+    check_without_fields(msg, len, rt, &t, &st);
+    pk_parse_result rq = pk_tls_parse_handshake(msg, len, PK_TLS_KEEP_FIELDS | PK_TLS_QUIC, &q, &st);
     FZ_CHECK(rt == rq);
     if (rt != PK_PARSE_OK) return;
     check_hello(&t, 't');
@@ -62,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     pk_tls_hello h;
     memset(&st, 0, sizeof st);
 
-    pk_parse_result r = pk_tls_parse_stream(data, size, &h, &st);
+    pk_parse_result r = pk_tls_parse_stream(data, size, PK_TLS_KEEP_FIELDS, &h, &st);
     FZ_CHECK(r == PK_PARSE_OK || r == PK_PARSE_NEED_MORE ||
              r == PK_PARSE_NOT_MINE || r == PK_PARSE_MALFORMED);
     if (r == PK_PARSE_OK) check_hello(&h, 't');

@@ -149,8 +149,8 @@ static pk_parse_result parse_copy(const uint8_t *in, size_t n, pk_quic_crypto *c
     uint8_t *buf = malloc(n ? n : 1);
     assert_non_null(buf);
     if (n) memcpy(buf, in, n);
-    pk_parse_result r = cs ? pk_quic_parse_datagram(buf, n, cs, h, ts, qs)
-                           : pk_quic_parse_initial(buf, n, h, ts, qs);
+    pk_parse_result r = cs ? pk_quic_parse_datagram(buf, n, cs, PK_TLS_KEEP_FIELDS, h, ts, qs)
+                           : pk_quic_parse_initial(buf, n, PK_TLS_KEEP_FIELDS, h, ts, qs);
     free(buf);
     if (r == PK_PARSE_OK) pk_tls_hello_fingerprint(h, NULL);
     return r;

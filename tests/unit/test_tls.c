@@ -167,7 +167,7 @@ static pk_parse_result parse_copy(const uint8_t *in, size_t n, pk_tls_hello *h,
     uint8_t *buf = malloc(n ? n : 1);
     assert_non_null(buf);
     if (n) memcpy(buf, in, n);
-    pk_parse_result r = pk_tls_parse_stream(buf, n, h, st);
+    pk_parse_result r = pk_tls_parse_stream(buf, n, PK_TLS_KEEP_FIELDS, h, st);
     free(buf);
     if (r == PK_PARSE_OK) {
         assert_string_equal(h->ja3, "");      /* not computed until asked for */
@@ -224,10 +224,10 @@ static void test_quic_handshake(void **state) {
     pk_tls_hello h;
     pk_tls_stats st = {0};
     assert_int_equal(pk_tls_parse_handshake(k_small + 5, sizeof k_small - 5,
-                                            true, &h, &st), PK_PARSE_OK);
+                                            PK_TLS_KEEP_FIELDS | PK_TLS_QUIC, &h, &st), PK_PARSE_OK);
     pk_tls_hello_fingerprint(&h, NULL);
     assert_string_equal(h.ja4, "q13d0203h2_84cdcbea686c_b9a491fefe05");
-    assert_int_equal(pk_tls_parse_handshake(k_small + 5, 40, true, &h, &st),
+    assert_int_equal(pk_tls_parse_handshake(k_small + 5, 40, PK_TLS_KEEP_FIELDS | PK_TLS_QUIC, &h, &st),
                      PK_PARSE_NEED_MORE);
 }
 
@@ -276,7 +276,7 @@ static void test_every_prefix(void **state) {
             uint8_t *hs = malloc(n ? n : 1);
             if (n > 5) memcpy(hs, fx[f].p + 5, n - 5);
             assert_int_equal(pk_tls_parse_handshake(hs, n > 5 ? n - 5 : 0,
-                                                    false, &h, &st),
+                                                    PK_TLS_KEEP_FIELDS, &h, &st),
                              PK_PARSE_NEED_MORE);
             free(hs);
         }
@@ -424,6 +424,43 @@ static void test_caps_flagged(void **state) {
     assert_memory_equal(h.ja4, "t12d9901", 8);  /* count capped at 99 */
 }
 
+/* Without PK_TLS_KEEP_FIELDS the lists are checked and skipped: the same
+ * SNI, ALPN and result, no fingerprint, no list counted as truncated. */
+static void test_fields_not_kept(void **state) {
+    (void)state;
+    static uint8_t big[4096];
+    size_t nbig = build_big(big, 200, 300);
+    const struct { const uint8_t *p; size_t n; const char *sni; } fx[] = {
+        {k_tls13_dns_google, sizeof k_tls13_dns_google, "dns.google"},
+        {k_small, sizeof k_small, "evil.example"},
+        {big, nbig, NULL},
+    };
+    for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++) {
+        pk_tls_hello h;
+        pk_tls_stats st = {0};
+        assert_int_equal(pk_tls_parse_stream(fx[i].p, fx[i].n, 0, &h, &st), PK_PARSE_OK);
+        assert_true(h.has_sni);
+        if (fx[i].sni) assert_string_equal(h.sni, fx[i].sni);
+        assert_false(h.fields_kept);
+        assert_false(h.fp_truncated);
+        assert_int_equal(h.fields.ciphers.n, 0);
+        assert_int_equal(h.fields.exts.total, 0);
+        pk_tls_hello_fingerprint(&h, NULL);
+        assert_string_equal(h.ja3, "");
+        assert_string_equal(h.ja4, "");
+        assert_int_equal(st.client_hellos, 1);
+        assert_int_equal(st.lists_truncated, 0);
+    }
+    /* A list whose length breaks the extension is malformed either way. */
+    uint8_t bad[sizeof k_small];
+    memcpy(bad, k_small, sizeof bad);
+    bad[OFF_CS_LEN + 1] ^= 1;                 /* odd cipher_suites length */
+    pk_tls_hello h;
+    pk_tls_stats st = {0};
+    assert_int_equal(pk_tls_parse_stream(bad, sizeof bad, 0, &h, &st), PK_PARSE_MALFORMED);
+    assert_int_equal(st.malformed_handshake, 1);
+}
+
 /* Every byte replaced by a few values: whatever comes back, no overread
  * and the outputs are well-formed strings. */
 static void test_mutations(void **state) {
@@ -478,6 +515,7 @@ int main(void) {
         cmocka_unit_test(test_interleaved_record),
         cmocka_unit_test(test_sni_bad_bytes),
         cmocka_unit_test(test_caps_flagged),
+        cmocka_unit_test(test_fields_not_kept),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_counters),
     };
