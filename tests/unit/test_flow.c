@@ -161,6 +161,32 @@ static void test_eviction_spares_recently_seen(void **state) {
     pk_flow_table_free(t);
 }
 
+/* The idle sweep checks a chunk of 64 entries when capture time reaches
+ * its next due time, spaced to pass over the table eight times per idle
+ * timeout: not two entries on every packet. */
+static void test_idle_sweep_by_chunks(void **state) {
+    (void)state;
+    pk_flow_table *t = small_table(1000, 10);
+    for (uint32_t i = 0; i < 200; i++) assert_true(lookup_created(t, 0x0a000000 + i, 1000000));
+    assert_int_equal(counter(t, "flow.expired"), 0);
+    /* 11 s later all 200 are idle: one chunk goes, then nothing until due */
+    assert_true(lookup_created(t, 0x0b000000, 12000000));
+    assert_int_equal(counter(t, "flow.expired"), 64);
+    assert_false(lookup_created(t, 0x0b000000, 12000001));
+    assert_int_equal(counter(t, "flow.expired"), 64);
+    /* due after 10 s / 8 / (200 / 64 + 1) = 312.5 ms */
+    assert_false(lookup_created(t, 0x0b000000, 12300000));
+    assert_int_equal(counter(t, "flow.expired"), 64);
+    assert_false(lookup_created(t, 0x0b000000, 12320000));
+    assert_int_equal(counter(t, "flow.expired"), 128);
+    /* within an eighth of the timeout every idle flow is gone */
+    for (int64_t ts = 12320000; ts <= 13250000; ts += 10000)
+        assert_false(lookup_created(t, 0x0b000000, ts));
+    assert_int_equal(counter(t, "flow.expired"), 200);
+    assert_int_equal(counter(t, "flow.active"), 1);
+    pk_flow_table_free(t);
+}
+
 /* A flow idle past the timeout is a new flow at its next packet, even
  * before the idle sweep reached it. */
 static void test_idle_flow_restarts_at_lookup(void **state) {
@@ -198,6 +224,7 @@ int main(void) {
         cmocka_unit_test(test_idle_flows_expire),
         cmocka_unit_test(test_eviction_spares_recently_seen),
         cmocka_unit_test(test_idle_flow_restarts_at_lookup),
+        cmocka_unit_test(test_idle_sweep_by_chunks),
         cmocka_unit_test(test_alert_suppression_per_indicator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
