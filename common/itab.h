@@ -5,7 +5,8 @@
  * 32-bit key (an IPv4 address, or a hash tag whose full key is checked
  * against the indicator) and a 32-bit reference (an item index, or with
  * PK_ITAB_RUN set, the offset of a run of items sharing the key).
- * Linear probing from a start derived from the hash; EMPTY ends a probe.
+ * Linear probing from a start derived from the hash; EMPTY ends a probe,
+ * and at least one slot is always EMPTY.
  */
 #ifndef PICKET_ITAB_H
 #define PICKET_ITAB_H
@@ -51,11 +52,13 @@ static inline uint32_t pk_itab_first(const pk_itab *t, uint32_t hash) {
     return pk_hash_range(hash, t->cap);
 }
 
+/* Every probe ends at an EMPTY slot: pk_itab_insert always leaves one (it
+ * refuses the item that would fill the last), so the loop needs no count. */
 static inline const pk_islot *pk_itab_next_match(const pk_itab *t,
                                                  uint32_t key, uint32_t *pos) {
     if (t->cap == 0)
         return NULL;
-    for (uint32_t i = *pos, probes = 0; probes < t->cap; probes++) {
+    for (uint32_t i = *pos;;) {
         const pk_islot *sl = &t->slots[i];
         i = i + 1 == t->cap ? 0 : i + 1;
         if (sl->ref == PK_ITAB_EMPTY)
@@ -65,7 +68,6 @@ static inline const pk_islot *pk_itab_next_match(const pk_itab *t,
             return sl;
         }
     }
-    return NULL;
 }
 
 #endif
