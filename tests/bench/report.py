@@ -158,10 +158,10 @@ def main():
     out.append("")
     out.append("Times are the read loop's CPU time (user + system): for "
                "`picket-sensor -r FILE -I SET -o /dev/null --stats`, the main "
-               "thread's from its \"reading capture\" line (logged as the read "
-               "loop starts, after the flow table is set up) to its \"counters\" "
-               "line, as the empty loop times its loop after opening the file; "
-               "the last column divides wall times instead. The flood row is "
+               "thread's around its read loop, as its \"capture ended\" line "
+               "reports it (after start-up: indicators loaded, flow table "
+               "committed, capture open), as the empty loop times its loop after "
+               "opening the file; the last column divides wall times instead. The flood row is "
                "compared with the empty loop over the flood file." + default_buffer_note())
     out.append("")
 

@@ -146,21 +146,25 @@ run_loop() {
 }
 
 # run_sensor TAG CAPTURE INDICATORS RUN [extra args]: one sensor run on one
-# core. Records the read loop's CPU and wall time (from the "reading
-# capture" line, logged just before the loop starts, to the "counters"
-# line; the main thread's CPU time from /proc/PID/schedstat), the start-up
-# time up to "indicators loaded" and up to "reading capture", the whole
-# run's CPU time, peak RSS (KiB) and counters.
+# core. Records the read loop's CPU and wall time (as the sensor's
+# "capture ended" line reports them: its capture thread's CPU clock and the
+# monotonic clock around the loop, as the empty loop times its own), the
+# start-up time up to "indicators loaded" and up to "reading capture" (the
+# main thread's CPU time from /proc/PID/schedstat when the line is read),
+# the whole run's CPU time, peak RSS (KiB) and counters.
 run_sensor() {
     local tag=$1 cap=$2 ind=$3 run=$4
     shift 4
     python3 "$BENCH/timed.py" "$TMP/time" --mark loaded='indicators loaded' \
-        --mark reading='reading capture' --mark done='picket-sensor: counters' \
+        --mark reading='reading capture' \
         taskset -c "$CPU" "$SENSOR" -r "$cap" -I "$ind" -o /dev/null --stats "$@" \
         2>"$TMP/err" || { cat "$TMP/err" >&2; die "picket-sensor failed ($tag)"; }
     local t=$TMP/time
-    rec "${tag}_loop_cpu_s" "$run" "$(elapsed "$(field reading_cpu_s "$t")" "$(field done_cpu_s "$t")")"
-    rec "${tag}_loop_wall_s" "$run" "$(elapsed "$(field reading_wall_s "$t")" "$(field done_wall_s "$t")")"
+    local ended
+    ended=$(sed -n 's/.*capture ended: [0-9]* packets in \([0-9.]*\) s (\([0-9.]*\) s of CPU.*/\1 \2/p' "$TMP/err")
+    [ -n "$ended" ] || die "picket-sensor printed no 'capture ended' line ($tag)"
+    rec "${tag}_loop_wall_s" "$run" "${ended% *}"
+    rec "${tag}_loop_cpu_s" "$run" "${ended#* }"
     rec "${tag}_start_cpu_s" "$run" "$(field loaded_cpu_s "$t")"
     rec "${tag}_start_wall_s" "$run" "$(field loaded_wall_s "$t")"
     rec "${tag}_ready_cpu_s" "$run" "$(field reading_cpu_s "$t")"

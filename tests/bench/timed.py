@@ -7,8 +7,10 @@ Why it exists: the benchmark machine is shared, so wall time alone swings
 with whatever else runs; the CPU time the command itself used is what the
 packet path costs. /usr/bin/time only gives 10 ms steps; wait4 gives
 microseconds, and /proc/PID/schedstat the main thread's run time in
-nanoseconds at any moment. Marks let the benchmark time the sensor's read
-loop alone: from its "N indicators loaded" line to its "counters" line.
+nanoseconds at any moment. Marks let the benchmark time the sensor's
+start-up: up to its "N indicators loaded" line, up to "reading capture".
+(The read loop itself the sensor times: a mark is read when its line comes
+through the pipe, which can be milliseconds late.)
 
   timed.py OUTFILE [--mark NAME=REGEX]... COMMAND [ARGS...]
 
