@@ -158,10 +158,10 @@ def main():
     out.append("")
     out.append("Times are the read loop's CPU time (user + system): for "
                "`picket-sensor -r FILE -I SET -o /dev/null --stats`, the main "
-               "thread's around its read loop, as its \"capture ended\" line "
-               "reports it (after start-up: indicators loaded, flow table "
-               "committed, capture open), as the empty loop times its loop after "
-               "opening the file; the last column divides wall times instead. The flood row is "
+               "thread's around its read loop, which its \"capture ended\" line "
+               "reports (start-up, with the indicators loaded, the flow table "
+               "committed and the capture opened, is not in it, just as the empty "
+               "loop times its loop after opening the file); the last column divides wall times instead. The flood row is "
                "compared with the empty loop over the flood file." + default_buffer_note())
     out.append("")
 
