@@ -234,11 +234,6 @@ typedef struct url_out {
     bool ok;
 } url_out;
 
-/* Bytes other than 0x21..0x7e. */
-static inline uint64_t bytes_unprintable(uint64_t x) {
-    return pk_swar_below(x, 0x21) | (~pk_swar_below(x, 0x7f) & PK_SWAR_HIGH);
-}
-
 static void url_put(url_out *o, const char *s, size_t n, bool to_lower) {
     if (!o->ok || n >= o->cap - o->len) {
         o->ok = false;
@@ -246,15 +241,10 @@ static void url_put(url_out *o, const char *s, size_t n, bool to_lower) {
     }
     char *d = o->p + o->len;
     o->len += n;
-    if (!to_lower) {
+    if (to_lower)
+        pk_lower_copy(d, s, n);
+    else
         memcpy(d, s, n);
-        return;
-    }
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        pk_store_le64(d + i, pk_swar_lower(pk_load_le64(s + i)));
-    for (; i < n; i++)
-        d[i] = lower(s[i]);
 }
 
 /* Length of "scheme://" at the start of s, 0 when there is none. */
@@ -293,14 +283,9 @@ static bool url_bytes_ok_slow(const char *s, size_t n) {
 }
 
 /* No control bytes or spaces, valid UTF-8. Printable ASCII (most URLs) is
- * checked 8 bytes at a time, the last 8 overlapping the ones before. */
+ * checked 8 bytes at a time. */
 static bool url_bytes_ok(const char *s, size_t n) {
-    if (n < 8)
-        return url_bytes_ok_slow(s, n);
-    uint64_t bad = bytes_unprintable(pk_load_le64(s + n - 8));
-    for (size_t i = 0; i + 8 <= n; i += 8)
-        bad |= bytes_unprintable(pk_load_le64(s + i));
-    return bad == 0 || url_bytes_ok_slow(s, n);
+    return pk_all_printable(s, n) || url_bytes_ok_slow(s, n);
 }
 
 /* Length of the authority: up to the first '/', '?' or '#'. */

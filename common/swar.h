@@ -15,6 +15,8 @@
 #ifndef PICKET_SWAR_H
 #define PICKET_SWAR_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -52,6 +54,46 @@ static inline uint64_t pk_swar_equal(uint64_t x, unsigned c) {
 static inline uint64_t pk_swar_lower(uint64_t x) {
     uint64_t upper = pk_swar_below(x, 'Z' + 1) & ~pk_swar_below(x, 'A');
     return x | upper >> 2;
+}
+
+/* The high bit of each byte of x outside 0x21..0x7e: controls, space, DEL
+ * and every byte with the high bit set. */
+static inline uint64_t pk_swar_unprintable(uint64_t x) {
+    return pk_swar_below(x, 0x21) | (~pk_swar_below(x, 0x7f) & PK_SWAR_HIGH);
+}
+
+/* Whether the n bytes at s are all 0x21..0x7e: eight at a time, the last
+ * eight overlapping the ones before; fewer than eight through a copy
+ * padded with a printable byte. */
+static inline bool pk_all_printable(const void *s, size_t n) {
+    const char *c = s;
+    if (n < 8) {
+        char w[8];
+        memset(w, 'a', sizeof w);
+        memcpy(w, c, n);
+        return pk_swar_unprintable(pk_load_le64(w)) == 0;
+    }
+    uint64_t bad = pk_swar_unprintable(pk_load_le64(c + n - 8));
+    for (size_t i = 0; i + 8 <= n; i += 8) bad |= pk_swar_unprintable(pk_load_le64(c + i));
+    return bad == 0;
+}
+
+/* Copies n bytes from src to dst with ASCII 'A'..'Z' lower-cased, eight at
+ * a time, the last eight overlapping the ones before (dst and src must not
+ * overlap); fewer than eight through a padded copy. */
+static inline void pk_lower_copy(void *dst, const void *src, size_t n) {
+    char *d = dst;
+    const char *s = src;
+    if (n < 8) {
+        char w[8] = {0};
+        memcpy(w, s, n);
+        pk_store_le64(w, pk_swar_lower(pk_load_le64(w)));
+        memcpy(d, w, n);
+        return;
+    }
+    for (size_t i = 0; i + 8 <= n; i += 8)
+        pk_store_le64(d + i, pk_swar_lower(pk_load_le64(s + i)));
+    pk_store_le64(d + n - 8, pk_swar_lower(pk_load_le64(s + n - 8)));
 }
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "reader.h"
+#include "swar.h"
 #include "tls_fingerprint.h"
 
 #define TLS_CT_HANDSHAKE 22
@@ -94,25 +95,20 @@ static bool read_alpn(pk_reader *ext, hello_ctx *c) {
     return true;
 }
 
-/* Copies a host_name lower-cased; a name with control, space or non-ASCII
+/* Copies a host_name lower-cased (eight bytes at a time, swar.h, within
+ * the bytes the reader bounds); a name with control, space or non-ASCII
  * bytes is not kept (counted as malformed_sni, the hello still parses). */
 static void keep_sni(pk_reader *name, hello_ctx *c) {
     pk_tls_hello *o = c->out;
-    size_t n = rd_left(name), kept = 0;
-    if (n == 0) {
+    size_t n = rd_left(name);
+    const uint8_t *b = rd_ptr(name);
+    if (n == 0 || !pk_all_printable(b, n)) {
         c->sni_bad = true;
+        o->sni[0] = '\0';
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        uint8_t b = rd_u8(name);
-        if (!printable(b)) {
-            c->sni_bad = true;
-            o->sni[0] = '\0';
-            return;
-        }
-        if (b >= 'A' && b <= 'Z') b = (uint8_t)(b + ('a' - 'A'));
-        if (kept < PK_TLS_SNI_MAX) o->sni[kept++] = (char)b;
-    }
+    size_t kept = n < PK_TLS_SNI_MAX ? n : PK_TLS_SNI_MAX;
+    pk_lower_copy(o->sni, b, kept);
     o->sni[kept] = '\0';
     o->sni_len = (uint16_t)kept;
     o->sni_truncated = n > PK_TLS_SNI_MAX;
