@@ -18,11 +18,13 @@ typedef struct pk_capture_loop {
     void *tick_ctx;
 } pk_capture_loop;
 
-static int64_t mono_usec(void) {
+static int64_t clock_usec(clockid_t clock) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+static int64_t mono_usec(void) { return clock_usec(CLOCK_MONOTONIC); }
 
 static int open_file(pk_capture *c) {
     char eb[PCAP_ERRBUF_SIZE] = "";
@@ -159,11 +161,7 @@ static void record_drops(pk_capture *c) {
     }
 }
 
-static int64_t wall_usec(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+static int64_t wall_usec(void) { return clock_usec(CLOCK_REALTIME); }
 
 /* Capture time -> the time line alerts carry: --time-shift, then each
  * further pass of --loop continues one second after the previous ended. */
@@ -260,11 +258,9 @@ static int run_pass(pk_capture *c, pk_sensor *s, pk_batch *b, pk_capture_signals
     return 0;
 }
 
-int pk_capture_run(pk_capture *c, pk_sensor *s, pk_capture_signals *sig,
-                   pk_capture_tick_fn tick, void *tick_ctx) {
-    s->linktype = pcap_datalink(c->pcap);
-    s->pcap_filename = c->live ? NULL : c->cfg.file;
-    c->start_wall_mono = mono_usec();
+/* Every --loop pass of the file, or the live capture. */
+static int run_passes(pk_capture *c, pk_sensor *s, pk_capture_signals *sig,
+                      pk_capture_tick_fn tick, void *tick_ctx) {
     if (c->live && pcap_setnonblock(c->pcap, 1, c->error) != 0) return -1;
     pk_batch b;
     if (pk_batch_init(&b) != 0) {
@@ -283,6 +279,18 @@ int pk_capture_run(pk_capture *c, pk_sensor *s, pk_capture_signals *sig,
         fputc('\n', stderr);
     }
     record_drops(c);
+    return rc;
+}
+
+int pk_capture_run(pk_capture *c, pk_sensor *s, pk_capture_signals *sig,
+                   pk_capture_tick_fn tick, void *tick_ctx) {
+    s->linktype = pcap_datalink(c->pcap);
+    s->pcap_filename = c->live ? NULL : c->cfg.file;
+    c->start_wall_mono = mono_usec();
+    int64_t cpu0 = clock_usec(CLOCK_THREAD_CPUTIME_ID);
+    int rc = run_passes(c, s, sig, tick, tick_ctx);
+    c->loop_wall_usec = mono_usec() - c->start_wall_mono;
+    c->loop_cpu_usec = clock_usec(CLOCK_THREAD_CPUTIME_ID) - cpu0;
     return rc;
 }
 

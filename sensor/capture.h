@@ -50,6 +50,7 @@ typedef struct pk_capture {
     bool shift_known, pass_started;
     int pass;                  /* 0-based pass over the file */
     int64_t file_bytes, next_progress_usec, start_wall_mono;
+    int64_t loop_wall_usec, loop_cpu_usec;   /* the last pk_capture_run's */
     char error[PCAP_ERRBUF_SIZE + 256];
     uint64_t kernel_drops, iface_drops;
 } pk_capture;
@@ -63,7 +64,9 @@ void pk_capture_close(pk_capture *c);
 typedef void (*pk_capture_tick_fn)(void *ctx);
 
 /* Runs until the file ends or sig->stop. Returns 0 at a clean end, -1 on a
- * read error (c->error says what, e.g. a truncated file). */
+ * read error (c->error says what, e.g. a truncated file). Either way it
+ * leaves the loop's wall and CPU time (of the calling thread) in
+ * c->loop_wall_usec and c->loop_cpu_usec. */
 int pk_capture_run(pk_capture *c, pk_sensor *s, pk_capture_signals *sig,
                    pk_capture_tick_fn tick, void *tick_ctx);
 
