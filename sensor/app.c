@@ -43,8 +43,8 @@ static void observe_dns(app_ctx *c, const pk_dns_query *q) {
                             q->q[i].name_len);
 }
 
-/* JA3 and JA4 (and the lists they are made of) only when the store in
- * force could match one. */
+/* The lists JA3 and JA4 are made of are kept, and the fingerprints
+ * computed, only when the store in force could match one. */
 static unsigned tls_flags(pk_sensor *s) {
     bool fp = pk_detect_wants(s, PK_FIELD_TLS_JA3) || pk_detect_wants(s, PK_FIELD_TLS_JA4);
     return fp ? PK_TLS_KEEP_FIELDS : 0;
@@ -53,12 +53,10 @@ static unsigned tls_flags(pk_sensor *s) {
 static void observe_tls(app_ctx *c, pk_tls_hello *h) {
     if (h->has_sni && h->sni_len)
         pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_SNI, h->sni, h->sni_len);
-    bool ja3 = pk_detect_wants(c->s, PK_FIELD_TLS_JA3);
-    bool ja4 = pk_detect_wants(c->s, PK_FIELD_TLS_JA4);
-    if (!(ja3 || ja4) || !h->fields_kept) return;
+    if (!h->fields_kept) return;            /* tls_flags(): no JA3/JA4 indicator */
     pk_tls_hello_fingerprint(h, c->s->fp_hasher);
-    if (ja3) pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_JA3, h->ja3, strlen(h->ja3));
-    if (ja4) pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_JA4, h->ja4, strlen(h->ja4));
+    pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_JA3, h->ja3, strlen(h->ja3));
+    pk_detect_value(c->s, c->f, c->p, PK_FIELD_TLS_JA4, h->ja4, strlen(h->ja4));
 }
 
 static void observe_http(app_ctx *c, const pk_http_request *r) {
