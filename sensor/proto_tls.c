@@ -45,10 +45,19 @@ typedef struct hello_ctx {
 
 /* ---- extensions ---------------------------------------------------------- */
 
-/* The list member of c's fields, or NULL when the lists are not kept: a
- * NULL list's values are left unread (their sub-reader is already bounded
- * and stepped over in its parent). */
+/* The list member of c's fields, or NULL when the lists are not kept
+ * (PK_TLS_KEEP_FIELDS): every list goes through KEPT and the two helpers
+ * below, which leave a NULL list's values unread (their sub-reader is
+ * already bounded and stepped over in its parent). */
 #define KEPT(c, member) ((c)->keep ? &(c)->f->member : NULL)
+
+static void list_read(pk_tls_list *l, pk_reader *v) {
+    if (l) pk_tls_list_read(l, v);
+}
+
+static void list_push(pk_tls_list *l, uint16_t v) {
+    if (l) pk_tls_list_push(l, v);
+}
 
 /* A vector of 16-bit values with a 1- or 2-byte length that must fill the
  * extension exactly. */
@@ -56,7 +65,7 @@ static bool read_u16_vector(pk_reader *ext, bool len8, pk_tls_list *l) {
     size_t n = len8 ? rd_u8(ext) : rd_be16(ext);
     if (n & 1) return false;
     pk_reader v = rd_sub(ext, n);
-    if (l) pk_tls_list_read(l, &v);
+    list_read(l, &v);
     return rd_ok(ext) && rd_ok(&v) && rd_left(ext) == 0;
 }
 
@@ -171,7 +180,7 @@ static hello_err read_extensions(pk_reader *r, hello_ctx *c) {
         uint16_t type = rd_be16(&exts);
         pk_reader body = rd_sub(&exts, rd_be16(&exts));
         if (!rd_ok(&exts)) return HE_EXTENSION;
-        if (c->keep) pk_tls_list_push(&c->f->exts, type);
+        list_push(KEPT(c, exts), type);
         hello_err e = read_ext(type, &body, c);
         if (e != HE_NONE) return e;
     }
@@ -189,7 +198,7 @@ static hello_err read_hello_body(pk_reader *r, hello_ctx *c) {
     uint16_t cs_len = rd_be16(r);
     if (cs_len & 1) return HE_HANDSHAKE;
     pk_reader cs = rd_sub(r, cs_len);
-    if (c->keep) pk_tls_list_read(&c->f->ciphers, &cs);
+    list_read(KEPT(c, ciphers), &cs);
     rd_skip(r, rd_u8(r));                          /* compression methods */
     if (!rd_ok(r) || (c->f->legacy_version >> 8) != 3) return HE_HANDSHAKE;
     return read_extensions(r, c);
