@@ -292,7 +292,7 @@ static bool is_idle(const pk_flow_table *t, const pk_flow *f, int64_t now) {
  * PK_FLOW_SWEEP_PASSES times per idle timeout: an idle flow goes at most an
  * eighth of the timeout late, and the packet path reads a few entries per
  * thousand packets instead of two per packet. */
-static bool sweep_due(const pk_flow_table *t, int64_t now) {
+static bool sweep_is_due(const pk_flow_table *t, int64_t now) {
     if (!(t->never_used < t->capacity || t->free_head)) return false;
     /* capture time that went back (another file) does not hold it off */
     return now >= t->sweep_due || t->sweep_due - now > t->idle_usec;
@@ -428,7 +428,7 @@ pk_flow *pk_flow_lookup_probe(pk_flow_table *t, const pk_flow_probe *pr,
         flow_remove(t, (uint32_t)(f - t->flows) + 1);
         f = NULL;
     }
-    if (sweep_due(t, now)) sweep_idle(t, now);
+    if (sweep_is_due(t, now)) sweep_idle(t, now);
     if (f) {
         f->last_ts = now;
         f->referenced = 1;
