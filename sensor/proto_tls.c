@@ -111,9 +111,8 @@ static void keep_sni(pk_reader *name, hello_ctx *c) {
     pk_tls_hello *o = c->out;
     size_t n = rd_left(name);
     const uint8_t *b = rd_ptr(name);
-    if (n == 0 || !pk_all_printable(b, n)) {
+    if (n == 0 || !pk_all_printable(b, n)) {   /* o->sni stays "" (clear_hello) */
         c->sni_bad = true;
-        o->sni[0] = '\0';
         return;
     }
     size_t kept = n < PK_TLS_SNI_MAX ? n : PK_TLS_SNI_MAX;
